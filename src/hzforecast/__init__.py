@@ -1,0 +1,61 @@
+"""hzforecast — is a development target reachable, with what probability, and what would it take?
+
+The flow runs one way::
+
+    Study (spec) → simulate → Paths → assess → Assessment → to_frame / report
+
+>>> import hzforecast as hz
+>>> study = hz.load_study("jiaozuo-2019")
+>>> [f.severity for f in study.audit().findings if f.code == "multiple-mismatch"]
+['error']
+"""
+
+from .audit import AuditResult, Finding, audit
+from .figures import Figure, FigureError, convert, parse_figure
+from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
+from .spec import (
+    Assumption,
+    Claim,
+    Correction,
+    Correlation,
+    Derivation,
+    Indicator,
+    Observation,
+    Scenario,
+    Shock,
+    Source,
+    Study,
+    Target,
+    TargetGroup,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Assumption",
+    "AuditResult",
+    "Claim",
+    "Correction",
+    "Correlation",
+    "Derivation",
+    "Figure",
+    "FigureError",
+    "Finding",
+    "Indicator",
+    "Observation",
+    "Scenario",
+    "Shock",
+    "Source",
+    "Study",
+    "StudyFileError",
+    "Target",
+    "TargetGroup",
+    "__version__",
+    "audit",
+    "builtin_studies",
+    "convert",
+    "load_study",
+    "parse_figure",
+    "read_study",
+    "write_study",
+]

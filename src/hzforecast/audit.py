@@ -1,0 +1,389 @@
+"""Audit: do a study's figures add up?
+
+Sources make mistakes — the Jiaozuo article prints a 2018 GDP of 14195亿元 in the
+same sentence that says it grew 35-fold from 3.9亿元. :func:`audit` checks a
+study's figures against each other and returns :class:`Finding` objects; it
+never changes the study. Corrections live in the study as marked alternatives
+(:class:`~hzforecast.spec.Correction`) next to the figure as stated.
+
+Checks
+------
+``multiple-mismatch`` / ``multiple-ok``
+    A stated multiple (增长N倍) against the levels it relates. On a mismatch,
+    readings of the later figure shifted by powers of ten that would fit are
+    suggested, and a carried correction is checked.
+``correction``
+    A stated figure carries a corrected alternative (reported, never applied silently).
+``implausible-history``
+    A historical CAGR above :data:`IMPLAUSIBLE_CAGR` over several years.
+``history-vs-plan``
+    The historical CAGR against a growth target of the plan.
+``per-capita``
+    A per-capita figure against its total: the implied population.
+``part-of``
+    A part larger than its whole is an error; otherwise its share is reported.
+``target-met`` / ``target-missed``
+    A target whose year is observed is evaluated, not forecast.
+``target-already-met``
+    The last observation already meets a later target.
+``target-implausible``
+    The required CAGR exceeds :data:`IMPLAUSIBLE_CAGR`.
+``no-baseline``
+    A level target on an indicator with no observation: scenarios must assume
+    a starting level, or the target cannot be assessed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .spec import Study, Target
+
+__all__ = ["IMPLAUSIBLE_CAGR", "AuditResult", "Finding", "audit", "required_cagr"]
+
+#: A sustained growth rate above this (50% a year) is flagged as implausible.
+IMPLAUSIBLE_CAGR = 0.5
+#: Relative tolerance for a stated multiple: 增长35倍 is a rounded figure.
+MULTIPLE_RTOL = 0.05
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One audit finding.
+
+    Attributes
+    ----------
+    severity : {"error", "warning", "info"}
+    code : str
+        Machine-readable kind of finding (see the module docstring).
+    indicator : str or None
+    message : str
+    numbers : dict
+        The figures behind the message.
+    """
+
+    severity: Severity
+    code: str
+    indicator: str | None
+    message: str
+    numbers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The findings of :func:`audit`, errors first."""
+
+    study_id: str
+    findings: tuple[Finding, ...]
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def by_code(self, code: str) -> list[Finding]:
+        return [f for f in self.findings if f.code == code]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"severity": f.severity, "code": f.code, "indicator": f.indicator,
+                 "message": f.message, "numbers": dict(f.numbers)}
+                for f in self.findings
+            ],
+            columns=["severity", "code", "indicator", "message", "numbers"],
+        )
+
+    def __str__(self) -> str:
+        if not self.findings:
+            return f"Audit of {self.study_id!r}: no findings."
+        counts = {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")}
+        head = (f"Audit of {self.study_id!r}: {counts['error']} error(s), "
+                f"{counts['warning']} warning(s), {counts['info']} note(s)")
+        lines = [head]
+        for f in self.findings:
+            tag = {"error": "ERROR", "warning": "WARN ", "info": "info "}[f.severity]
+            who = f"[{f.indicator}] " if f.indicator else ""
+            lines.append(f"  {tag} {f.code}: {who}{f.message}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        colours = {"error": "#b00020", "warning": "#a15c00", "info": "#555"}
+        rows = "".join(
+            f"<tr><td style='color:{colours[f.severity]};font-weight:bold'>{f.severity}</td>"
+            f"<td>{escape(f.code)}</td><td>{escape(f.indicator or '')}</td>"
+            f"<td style='text-align:left'>{escape(f.message)}</td></tr>"
+            for f in self.findings
+        )
+        return (f"<p><b>Audit of {escape(self.study_id)}</b></p><table><thead><tr><th>severity"
+                f"</th><th>code</th><th>indicator</th><th>message</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>")
+
+
+def required_cagr(x0: float, threshold: float, years: float) -> float:
+    """CAGR needed to go from ``x0`` to ``threshold`` in ``years`` years: (K/x0)^(1/T) − 1."""
+    if years <= 0:
+        raise ValueError(f"years: must be positive, got {years}")
+    if x0 <= 0 or threshold <= 0:
+        raise ValueError(f"x0 and threshold: must be positive, got {x0} and {threshold}")
+    return math.exp(math.log(threshold / x0) / years) - 1.0
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def audit(study: Study) -> AuditResult:
+    """Check a study's figures against each other.
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AuditResult
+        Findings sorted by severity (errors first), then in study order.
+
+    Examples
+    --------
+    >>> import hzforecast as hz
+    >>> res = hz.audit(hz.load_study("jiaozuo-2019"))
+    >>> f = res.by_code("multiple-mismatch")[0]
+    >>> f.indicator, f.numbers["suggested"]
+    ('gdp', 141.95)
+    """
+    out: list[Finding] = []
+    ind = {i.id: i for i in study.indicators}
+
+    # corrections carried in the study
+    for i in study.indicators:
+        for o in i.observations:
+            if o.correction is not None:
+                out.append(Finding(
+                    "warning", "correction", i.id,
+                    f"{o.year}: the source states {o.text or _fmt(o.value)} ({_fmt(o.value)} {i.unit}); "
+                    f"the study carries the alternative {_fmt(o.correction.value)} {i.unit} "
+                    f"(assumed: {o.correction.rationale})",
+                    {"year": o.year, "stated": o.value, "alternative": o.correction.value},
+                ))
+
+    for c in study.claims:
+        indicator = ind[c.indicator]
+        if c.kind == "multiple":
+            out.extend(_check_multiple(c, indicator))
+        elif c.kind == "per_capita":
+            a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
+            if a is None or b is None:
+                out.append(Finding("warning", "per-capita", c.indicator,
+                                   f"claim {c.id}: no observation of both figures in {c.year}"))
+                continue
+            pop = b.value / a.value * c.value
+            qual = " (at least)" if b.qualifier in ("more_than", "at_least") else ""
+            out.append(Finding(
+                "info", "per-capita", c.indicator,
+                f"{_fmt(b.value)} {ind[c.other].unit} of {c.other} at {_fmt(a.value)} per "
+                f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
+                f"({pop / 1e4:.3g}万人) in {c.year}",
+                {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
+            ))
+        elif c.kind == "part_of":
+            a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
+            if a is None or b is None:
+                out.append(Finding("warning", "part-of", c.indicator,
+                                   f"claim {c.id}: no observation of both figures in {c.year}"))
+                continue
+            share = a.value / b.value
+            if share > 1 + 1e-12:
+                out.append(Finding(
+                    "error", "part-of", c.indicator,
+                    f"{c.indicator} ({_fmt(a.value)}) exceeds {c.other} ({_fmt(b.value)}) in "
+                    f"{c.year}, of which it is stated to be a part",
+                    {"part": a.value, "whole": b.value, "share": share},
+                ))
+            else:
+                out.append(Finding(
+                    "info", "part-of", c.indicator,
+                    f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
+                    f"({_fmt(a.value)} of {_fmt(b.value)} {indicator.unit})",
+                    {"part": a.value, "whole": b.value, "share": share},
+                ))
+
+    # history: implausible sustained growth, and against the plan
+    growth_targets = {}
+    for t in study.targets:
+        if t.measure == "growth":
+            growth_targets.setdefault(t.indicator, []).append(t)
+    for i in study.indicators:
+        if i.kind not in ("level", "count") or len(i.observations) < 2:
+            continue
+        first, last = i.observations[0], i.observations[-1]
+        span = last.year - first.year
+        for label, x1 in _readings(last):
+            if first.value <= 0 or x1 <= 0:
+                continue
+            cagr = required_cagr(first.value, x1, span)
+            if cagr > IMPLAUSIBLE_CAGR and span >= 5:
+                out.append(Finding(
+                    "warning", "implausible-history", i.id,
+                    f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
+                    f"{cagr:.1%} a year for {span} years",
+                    {"from": first.value, "to": x1, "years": span, "cagr": cagr, "reading": label},
+                ))
+            for t in growth_targets.get(i.id, []):
+                if t.year <= last.year:
+                    continue
+                band = t.describe()
+                out.append(Finding(
+                    "info", "history-vs-plan", i.id,
+                    f"history {first.year}→{last.year} ({label} figure) grew {cagr:.1%} a year; "
+                    f"target {t.id} asks {band} in {t.year}",
+                    {"history_cagr": cagr, "target": t.id, "reading": label},
+                ))
+
+    for t in study.targets:
+        out.extend(_check_target(t, ind[t.indicator], study))
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    out.sort(key=lambda f: order[f.severity])
+    return AuditResult(study.id, tuple(out))
+
+
+def _readings(obs):
+    yield "stated", obs.value
+    if obs.correction is not None:
+        yield "alternative", obs.correction.value
+
+
+def _check_multiple(c, indicator):
+    a = indicator.observation(c.from_year)
+    b = indicator.observation(c.to_year)
+    text = c.text or f"×{_fmt(c.value)}"
+    if a is None or b is None:
+        return [Finding("warning", "multiple-unchecked", indicator.id,
+                        f"claim {c.id} ({text}): no observations in both {c.from_year} and {c.to_year}")]
+    factor = b.value / a.value
+    expected = c.value
+    numbers = {"from": a.value, "to": b.value, "implied_factor": factor, "stated_factor": expected}
+    if math.isclose(factor, expected, rel_tol=MULTIPLE_RTOL):
+        return [Finding(
+            "info", "multiple-ok", indicator.id,
+            f"{text} from {c.from_year} to {c.to_year}: {_fmt(a.value)} → {_fmt(b.value)} "
+            f"{indicator.unit} is ×{factor:.3g}, consistent with ×{_fmt(expected)}",
+            numbers,
+        )]
+    # suggest a reading of the later figure shifted by a power of ten (a lost decimal point)
+    suggestions = []
+    for k in range(-6, 7):
+        if k == 0:
+            continue
+        cand = b.value * 10.0**k
+        if math.isclose(cand / a.value, expected, rel_tol=MULTIPLE_RTOL):
+            suggestions.append(round(cand, 10))
+    alt = b.correction.value if b.correction is not None else None
+    msg = (f"{text} from {c.from_year} to {c.to_year} means ×{_fmt(expected)}, but "
+           f"{_fmt(a.value)} → {_fmt(b.value)} {indicator.unit} (as stated) is ×{factor:.4g}")
+    if suggestions:
+        msg += f"; {_fmt(suggestions[0])} {indicator.unit} would fit (×{suggestions[0] / a.value:.3g})"
+        numbers["suggested"] = suggestions[0]
+    if alt is not None:
+        ok = math.isclose(alt / a.value, expected, rel_tol=MULTIPLE_RTOL)
+        msg += (f"; the study's alternative {_fmt(alt)} {indicator.unit} "
+                f"{'fits' if ok else 'does not fit either'}")
+        numbers["alternative"] = alt
+        numbers["alternative_fits"] = ok
+    return [Finding("error", "multiple-mismatch", indicator.id, msg, numbers)]
+
+
+def _check_target(t: Target, indicator, study):
+    out = []
+    what = f"target {t.id} ({t.describe(indicator.unit if t.measure == 'level' else '')} in {t.year})"
+    obs = indicator.observations
+    if t.measure == "level" and not obs and indicator.derived is None:
+        has_start = any(
+            (a := sc.assumption(indicator.id)) is not None and a.start is not None
+            for sc in study.scenarios
+        )
+        if has_start:
+            out.append(Finding(
+                "warning", "no-baseline", indicator.id,
+                f"{what}: no observed level; scenarios assume a starting level, so the "
+                f"answer rests on that assumption",
+                {"target": t.id},
+            ))
+        else:
+            out.append(Finding(
+                "warning", "no-baseline", indicator.id,
+                f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
+                f"until a starting level is supplied",
+                {"target": t.id},
+            ))
+        return out
+    if t.measure != "level" or not obs:
+        if t.measure in ("growth", "cagr") and obs:
+            out.extend(_evaluate_growth_target(t, indicator, what))
+        return out
+    # an observed target year is evaluated, not forecast
+    o = indicator.observation(t.year)
+    if o is not None:
+        met = bool(t.met_by(o.value))
+        out.append(Finding(
+            "info", "target-met" if met else "target-missed", indicator.id,
+            f"{what}: observed {_fmt(o.value)} in {t.year}: {'met' if met else 'missed'} "
+            f"(evaluated from the observation, not forecast)",
+            {"target": t.id, "observed": o.value, "met": met},
+        ))
+        return out
+    last = obs[-1]
+    if last.year >= t.year:
+        return out
+    years = t.year - last.year
+    for label, x0 in _readings(last):
+        if bool(t.met_by(x0)) and t.comparator == ">=":
+            out.append(Finding(
+                "info", "target-already-met", indicator.id,
+                f"{what}: already met by the {label} {last.year} figure {_fmt(x0)}",
+                {"target": t.id, "last": x0},
+            ))
+            continue
+        if t.comparator in (">=", "between") and x0 > 0 and t.value > 0:
+            req = required_cagr(x0, t.value, years)
+            if req > IMPLAUSIBLE_CAGR:
+                out.append(Finding(
+                    "warning", "target-implausible", indicator.id,
+                    f"{what}: needs {req:.1%} a year from the {label} {last.year} figure "
+                    f"{_fmt(x0)}",
+                    {"target": t.id, "required_cagr": req, "from": x0},
+                ))
+    return out
+
+
+def _evaluate_growth_target(t, indicator, what):
+    out = []
+    hist = indicator.history()
+    base = t.base_year if t.measure == "cagr" else t.year - 1
+    if base is None:
+        return out
+    if t.year in hist and base in hist:
+        g = required_cagr(hist[base], hist[t.year], t.year - base)
+        met = bool(t.met_by(g))
+        out.append(Finding(
+            "info", "target-met" if met else "target-missed", indicator.id,
+            f"{what}: observed {g:.2%} — {'met' if met else 'missed'} (evaluated from the "
+            f"observations, not forecast)",
+            {"target": t.id, "observed": g, "met": met},
+        ))
+    return out

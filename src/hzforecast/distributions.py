@@ -1,0 +1,268 @@
+"""Distributions for scenario assumptions.
+
+A scenario says "GDP grows 8–8.5% a year", not "8.25%". Each uncertain
+assumption is one of the distributions below; the engine draws it once per
+path (parameter uncertainty) through its quantile function, so that plain
+Monte Carlo, antithetic pairs, quasi-Monte Carlo and rank-correlated draws all
+go through one door: ``ppf(u)`` for uniforms ``u`` in (0, 1).
+
+All are pydantic models (frozen, unknown fields rejected) tagged by ``dist``:
+
+============  =====================================  =======================================
+``dist``      fields                                 meaning
+============  =====================================  =======================================
+fixed         value                                  no uncertainty
+uniform       low, high                              every value in [low, high] equally likely
+triangular    low, mode, high                        peak at mode
+normal        mean, sd, [low], [high]                optionally truncated to [low, high]
+lognormal     mu, sigma, [low], [high]               exp(N(mu, sigma²)), optionally truncated
+pert          low, mode, high, [lamb = 4]            Beta-PERT (Vose 2008)
+============  =====================================  =======================================
+
+Quantiles come from :mod:`scipy.stats` (``uniform``, ``triang``, ``truncnorm``,
+``lognorm``, ``beta``); we do not re-implement them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from scipy import stats
+
+__all__ = [
+    "Distribution",
+    "Fixed",
+    "LogNormal",
+    "Normal",
+    "Pert",
+    "Triangular",
+    "Uniform",
+]
+
+Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def is_fixed(self) -> bool:
+        return False
+
+    def _frozen(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantile function evaluated at uniforms ``u`` in (0, 1)."""
+        return np.asarray(self._frozen().ppf(u), dtype=float)
+
+    def cdf(self, x: np.ndarray | float) -> np.ndarray:
+        return np.asarray(self._frozen().cdf(x), dtype=float)
+
+    def median(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def mean(self) -> float:
+        return float(self._frozen().mean())
+
+    def quantile(self, q: float) -> float:
+        return float(self.ppf(np.array([q]))[0])
+
+    def support(self) -> tuple[float, float]:
+        lo, hi = self._frozen().support()
+        return float(lo), float(hi)
+
+    def describe(self) -> str:
+        fields = ", ".join(f"{k}={v:g}" for k, v in self.model_dump().items() if k != "dist"
+                           and v is not None)
+        return f"{self.dist}({fields})"  # type: ignore[attr-defined]
+
+
+class Fixed(_Dist):
+    """A known value: ``{dist = "fixed", value = 0.08}``."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: Finite
+
+    @property
+    def is_fixed(self) -> bool:
+        return True
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
+    def cdf(self, x):
+        return np.asarray(np.asarray(x) >= self.value, dtype=float)
+
+    def mean(self) -> float:
+        return self.value
+
+    def support(self) -> tuple[float, float]:
+        return self.value, self.value
+
+
+class Uniform(_Dist):
+    """Every value in ``[low, high]`` equally likely: a plan's "8%—8.5%"."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.high > self.low:
+            raise ValueError(f"high: must be greater than low ({self.low}), got {self.high}")
+        return self
+
+    def _frozen(self):
+        return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+
+class Triangular(_Dist):
+    """Triangular on ``[low, high]`` with its peak at ``mode``."""
+
+    dist: Literal["triangular"] = "triangular"
+    low: Finite
+    mode: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not (self.low <= self.mode <= self.high and self.high > self.low):
+            raise ValueError(
+                "need low <= mode <= high with low < high, got "
+                f"low={self.low}, mode={self.mode}, high={self.high}"
+            )
+        return self
+
+    def _frozen(self):
+        scale = self.high - self.low
+        return stats.triang(c=(self.mode - self.low) / scale, loc=self.low, scale=scale)
+
+
+def _check_truncation(low, high, what):
+    if low is not None and high is not None and not high > low:
+        raise ValueError(f"{what}: truncation high must be greater than low, got [{low}, {high}]")
+
+
+class Normal(_Dist):
+    """Normal with mean ``mean`` and standard deviation ``sd``, optionally truncated."""
+
+    dist: Literal["normal"] = "normal"
+    mean_: Finite = Field(alias="mean")
+    sd: Finite = Field(gt=0)
+    low: Finite | None = None
+    high: Finite | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              serialize_by_alias=True)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _check_truncation(self.low, self.high, "normal")
+        a = -math.inf if self.low is None else (self.low - self.mean_) / self.sd
+        b = math.inf if self.high is None else (self.high - self.mean_) / self.sd
+        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-12:
+            raise ValueError(
+                f"normal: truncation [{self.low}, {self.high}] leaves no probability mass "
+                f"for mean={self.mean_}, sd={self.sd}"
+            )
+        return self
+
+    def _frozen(self):
+        if self.low is None and self.high is None:
+            return stats.norm(loc=self.mean_, scale=self.sd)
+        a = -np.inf if self.low is None else (self.low - self.mean_) / self.sd
+        b = np.inf if self.high is None else (self.high - self.mean_) / self.sd
+        return stats.truncnorm(a, b, loc=self.mean_, scale=self.sd)
+
+
+class LogNormal(_Dist):
+    """``exp(N(mu, sigma²))``, optionally truncated to ``[low, high]`` (both > 0)."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mu: Finite
+    sigma: Finite = Field(gt=0)
+    low: Finite | None = Field(default=None, gt=0)
+    high: Finite | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _check_truncation(self.low, self.high, "lognormal")
+        return self
+
+    def _frozen(self):
+        base = stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+        if self.low is None and self.high is None:
+            return base
+        return _Truncated(base, self.low, self.high)
+
+
+class Pert(_Dist):
+    """Beta-PERT on ``[low, high]`` with mode ``mode`` and shape ``lamb`` (default 4).
+
+    Notes
+    -----
+    Beta(α, β) on [low, high] with α = 1 + λ(mode − low)/(high − low) and
+    β = 1 + λ(high − mode)/(high − low); the mean is (low + λ·mode + high)/(λ + 2).
+    """
+
+    dist: Literal["pert"] = "pert"
+    low: Finite
+    mode: Finite
+    high: Finite
+    lamb: Finite = Field(default=4.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not (self.low <= self.mode <= self.high and self.high > self.low):
+            raise ValueError(
+                "need low <= mode <= high with low < high, got "
+                f"low={self.low}, mode={self.mode}, high={self.high}"
+            )
+        return self
+
+    def _frozen(self):
+        r = self.high - self.low
+        a = 1 + self.lamb * (self.mode - self.low) / r
+        b = 1 + self.lamb * (self.high - self.mode) / r
+        return stats.beta(a, b, loc=self.low, scale=r)
+
+
+class _Truncated:
+    """A frozen scipy distribution truncated to [low, high] by inverting its cdf."""
+
+    def __init__(self, base, low, high):
+        self.base = base
+        self.lo = 0.0 if low is None else float(base.cdf(low))
+        self.hi = 1.0 if high is None else float(base.cdf(high))
+        if self.hi - self.lo < 1e-12:
+            raise ValueError(f"truncation [{low}, {high}] leaves no probability mass")
+        self.low, self.high = low, high
+
+    def ppf(self, u):
+        return self.base.ppf(self.lo + np.asarray(u) * (self.hi - self.lo))
+
+    def cdf(self, x):
+        return np.clip((self.base.cdf(x) - self.lo) / (self.hi - self.lo), 0.0, 1.0)
+
+    def mean(self):
+        from scipy import integrate
+
+        lo = self.low if self.low is not None else 0.0
+        hi = self.high if self.high is not None else np.inf
+        num = integrate.quad(lambda x: x * self.base.pdf(x), lo, hi)[0]
+        return num / (self.hi - self.lo)
+
+    def support(self):
+        lo = self.low if self.low is not None else 0.0
+        hi = self.high if self.high is not None else np.inf
+        return lo, hi
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Triangular | Normal | LogNormal | Pert, Field(discriminator="dist")
+]
