@@ -10,6 +10,8 @@ The flow runs one way::
 ['error']
 """
 
+from . import closedform
+from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
 from .figures import Figure, FigureError, convert, parse_figure
 from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
@@ -28,34 +30,45 @@ from .spec import (
     Target,
     TargetGroup,
 )
+from .simulate import Paths, SimulationError, simulate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Assessment",
     "Assumption",
     "AuditResult",
     "Claim",
     "Correction",
     "Correlation",
     "Derivation",
+    "Estimate",
     "Figure",
     "FigureError",
     "Finding",
+    "GroupResult",
     "Indicator",
     "Observation",
+    "Paths",
     "Scenario",
     "Shock",
+    "SimulationError",
     "Source",
     "Study",
     "StudyFileError",
     "Target",
     "TargetGroup",
+    "TargetResult",
     "__version__",
+    "assess",
     "audit",
     "builtin_studies",
+    "closedform",
+    "compare_scenarios",
     "convert",
     "load_study",
     "parse_figure",
     "read_study",
+    "simulate",
     "write_study",
 ]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Literal
 
@@ -156,6 +157,12 @@ class Figure:
         return None if self.high is None else self.high / 100.0
 
 
+def _check_unit(unit: str, text: str) -> str:
+    if unit and unit not in UNITS:
+        raise FigureError(f"text: {text!r} has unit {unit!r}, which is not one of {sorted(UNITS)}")
+    return unit
+
+
 def _normalise_unit(unit: str) -> str:
     unit = unit.strip()
     return _UNIT_ALIASES.get(unit, unit)
@@ -187,8 +194,8 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
         # Divide by the exact ratio of powers of ten so that 5000 万元 gives 0.5 亿元 exactly.
         exp_from = round(math.log10(MONEY_UNITS[from_unit]))
         exp_to = round(math.log10(MONEY_UNITS[to_unit]))
-        shift = exp_from - exp_to
-        return float(value) * 10.0**shift if shift >= 0 else float(value) / 10.0 ** (-shift)
+        # decimal arithmetic: 141.95亿元 is exactly 14195000000元, not 14194999999.999998
+        return float(Decimal(repr(float(value))).scaleb(exp_from - exp_to))
     raise ValueError(f"unit: cannot convert from {from_unit!r} to {to_unit!r}")
 
 
@@ -258,7 +265,7 @@ def parse_figure(text: str) -> Figure:
         lo, hi = float(m["lo"]), float(m["hi"])
         if hi < lo:
             raise FigureError(f"text: range {text!r} has its upper end below its lower end")
-        unit = _normalise_unit(m["unit"])
+        unit = _check_unit(_normalise_unit(m["unit"]), text)
         return Figure(lo, unit, qualifier, text, high=hi, kind="range")
 
     m = re.match(_NUM + r"(?P<yu>余|多)?(?P<unit>.*)$", s)
@@ -268,6 +275,6 @@ def parse_figure(text: str) -> Figure:
         if qualifier != "exact":
             raise FigureError(f"text: {text!r} has two qualifiers")
         qualifier = "more_than"
-    unit = _normalise_unit(m["unit"])
+    unit = _check_unit(_normalise_unit(m["unit"]), text)
     # measure words that only count things (项, 件, 个, 家) are kept as the unit
     return Figure(float(m["num"]), unit, qualifier, text)

@@ -1,0 +1,917 @@
+r"""Reachability of targets: P(reach) with its Monte Carlo error, required vs anticipated growth.
+
+For every target, :func:`assess` reports
+
+* **P(in year)** — the probability that the target holds in its year;
+* **P(by year)** — that it holds in at least one year from the start up to its year;
+* their **Monte Carlo standard error** and a 95% **Wilson interval**;
+* the **required growth** — the CAGR from the start (the last observation) to the
+  threshold, :math:`(K/x_0)^{1/(T-t_0)} - 1` — and the **anticipated growth**, the
+  median over paths of each path's CAGR to the target year;
+* their **ratio** and a **progress status** after the Open SDG / Statistics Canada
+  progress method: on track (ratio ≥ 0.95), needs acceleration (0.60 ≤ ratio < 0.95),
+  far off (0 ≤ ratio < 0.60), regressing (ratio < 0), or achieved (the start already
+  meets the target);
+* the quantiles of the target-year value and of the gap to the threshold;
+* the distribution of the first year in which the target is reached.
+
+For a target group, the joint probability that all its targets are met (each in
+its year, and each by its year).
+
+Estimators
+----------
+The indicator estimator counts the paths that meet a target. Where the model
+allows it (a level, share, growth or CAGR target on a simulated indicator with
+volatility σ > 0), ``smoothing=True`` (the default) integrates the last year's
+shock analytically: given the path up to year T−1, the target-year value is
+normal on the log (logit) scale with known mean and standard deviation σ, so
+each path contributes :math:`\Phi((\text{mean}_T - c)/\sigma)` instead of 0 or 1
+(conditional Monte Carlo; unbiased, never a larger variance). P(by year) is then
+1 for a path that reached the target before T and the same Φ otherwise, so P(in
+year) ≤ P(by year) holds path by path. Group probabilities and first-year
+distributions use the indicator estimator.
+
+Standard errors: plain MC, the sample standard deviation over paths / √N;
+antithetic, over the N/2 pair means; randomised QMC, over the independent
+scramblings (replicates) / √R. The 95% interval is Wilson's score interval with
+the effective sample size :math:`n_\text{eff} = \hat p(1-\hat p)/\text{SE}^2`. A
+zero count of the indicator estimator is reported as "< 1/N", never as 0.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from .simulate import (
+    BLOCK,
+    DEFAULT_CHUNK,
+    BlockLayout,
+    IndicatorPlan,
+    Model,
+    Paths,
+    SimulationError,
+    _layout,
+    _log_value,
+    _progress_bar,
+    compile_model,
+    paths_blocks,
+    run_blocks,
+    to_natural,
+)
+from ._rng import as_seed_sequence, describe_seed
+from .spec import Study, Target
+
+__all__ = [
+    "SAMPLE_MAX",
+    "Assessment",
+    "Estimate",
+    "GroupResult",
+    "TargetResult",
+    "assess",
+    "compare_scenarios",
+    "progress_status",
+]
+
+#: Quantile statistics (anticipated growth, value and gap quantiles) use the first
+#: SAMPLE_MAX paths (all paths when N is smaller); probabilities use all paths.
+SAMPLE_MAX = 1 << 20
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+Z95 = 1.959963984540054
+
+#: Progress thresholds of the Open SDG / Statistics Canada method on the ratio
+#: anticipated growth / required growth.
+ON_TRACK, FAR_OFF = 0.95, 0.60
+
+
+def progress_status(required: float, anticipated: float, *, achieved: bool = False) -> str:
+    """Open SDG / Statistics Canada progress category.
+
+    ``ratio = anticipated / required``: ≥ 0.95 on track, ≥ 0.60 needs acceleration,
+    ≥ 0 far off, < 0 regressing. ``achieved`` when the start already meets the target
+    (then no growth is required and the ratio is not defined).
+    """
+    if achieved:
+        return "achieved"
+    if not (math.isfinite(required) and math.isfinite(anticipated)) or required == 0:
+        return "unknown"
+    r = anticipated / required
+    if r >= ON_TRACK:
+        return "on track"
+    if r >= FAR_OFF:
+        return "needs acceleration"
+    if r >= 0:
+        return "far off"
+    return "regressing"
+
+
+# ----------------------------------------------------------------------------- estimates
+
+
+def wilson_interval(p: float, n_eff: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``p`` from ``n_eff`` effective trials."""
+    if n_eff <= 0 or not math.isfinite(n_eff):
+        return (p, p)
+    denom = 1 + z * z / n_eff
+    centre = (p + z * z / (2 * n_eff)) / denom
+    half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo probability with its error.
+
+    Attributes
+    ----------
+    value : float
+        Point estimate.
+    se : float
+        Monte Carlo standard error.
+    low, high : float
+        95% Wilson interval (with the effective sample size).
+    n : int
+        Paths.
+    n_eff : float
+        Effective sample size p(1−p)/SE² (``n`` for the plain indicator estimator).
+    count : int or None
+        Paths meeting the target (indicator estimator), or None when smoothed.
+    estimator : str
+        ``"indicator"``, ``"smoothed"`` or ``"exact"`` (an observed year).
+    """
+
+    value: float
+    se: float
+    low: float
+    high: float
+    n: int
+    n_eff: float
+    count: int | None
+    estimator: str
+
+    @property
+    def bound(self) -> str | None:
+        """``"<"`` when no path met it (report < 1/N), ``">"`` when all did."""
+        if self.estimator == "indicator" and self.count == 0:
+            return "<"
+        if self.estimator == "indicator" and self.count == self.n:
+            return ">"
+        return None
+
+    def text(self, digits: int = 3) -> str:
+        if self.estimator == "exact":
+            return f"{self.value:.0f} (observed)"
+        if self.bound == "<":
+            return f"< {1 / self.n:.1g}"
+        if self.bound == ">":
+            return f"> {1 - 1 / self.n:.{max(digits, int(math.log10(self.n)) + 1)}g}"
+        return f"{self.value:.{digits}f} ± {self.se:.{digits}f}" if self.se >= 10**-digits / 2 \
+            else f"{self.value:.{digits}f} ± {self.se:.1e}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+def _estimate(s1, s2, nu, n, count, method, rep_s1=None, rep_n=None, smoothed=False) -> Estimate:
+    if method == "qmc":
+        reps = np.asarray(rep_s1) / np.asarray(rep_n)
+        value = float(np.mean(reps))
+        se = float(np.std(reps, ddof=1) / math.sqrt(len(reps)))
+    else:
+        value = s1 / n
+        if nu > 1:
+            mean_u = s1 / n  # the unit means average to the same value
+            var_u = max(0.0, (s2 / nu - mean_u * mean_u) * nu / (nu - 1))
+            se = math.sqrt(var_u / nu)
+        else:
+            se = float("nan")
+    value = min(max(value, 0.0), 1.0) if -1e-12 < value < 1 + 1e-12 else value
+    if se > 0:
+        n_eff = value * (1 - value) / (se * se) if 0 < value < 1 else float(n)
+    else:
+        n_eff = float(n)
+    if se == 0 and not smoothed and count is not None and 0 < count < n:
+        n_eff = float(n)
+    if count is not None and not smoothed and (count == 0 or count == n):
+        # no spread to measure: use the binomial bound with N trials
+        n_eff = float(n)
+        se = 0.0
+    low, high = wilson_interval(value, n_eff)
+    return Estimate(value=value, se=se, low=low, high=high, n=n, n_eff=n_eff,
+                    count=None if smoothed else count,
+                    estimator="smoothed" if smoothed else "indicator")
+
+
+def _exact(met: bool, n: int) -> Estimate:
+    v = 1.0 if met else 0.0
+    return Estimate(v, 0.0, v, v, n, float("inf"), None, "exact")
+
+
+# ----------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class _TargetPlan:
+    target: Target
+    unit: str
+    assessable: bool
+    reason: str | None = None
+    observed: bool | None = None  # met/missed from an observation
+    observed_value: float | None = None
+    ind: str | None = None
+    transform: str = "log"
+    t_index: int = 0
+    w0: int = 0  # first grid index of the by-year window
+    base_index: int | None = None  # cagr base
+    anchor: int = 0
+    c_lo: float = -np.inf  # thresholds on the measure scale
+    c_hi: float = np.inf
+    smooth: IndicatorPlan | None = None
+    start_value: float | None = None  # natural units, for the required growth
+    start_year: int | None = None
+    start_kind: str = "observed"  # observed | corrected | assumed
+
+
+def _threshold(t: Target, transform: str, measure: str):
+    def f(v):
+        if measure in ("growth", "cagr"):
+            return math.log1p(v)
+        return math.log(v) if transform == "log" else math.log(v / (1 - v))
+
+    if t.comparator == ">=":
+        return f(t.value), np.inf
+    if t.comparator == "<=":
+        return -np.inf, f(t.value)
+    return f(t.value), f(t.high)
+
+
+def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[_TargetPlan]:
+    plans = []
+    years = model.years
+    for t in targets:
+        ind = study.indicator(t.indicator)
+        unit = ind.unit
+
+        def no(reason, t=t, unit=unit):
+            if strict:
+                raise SimulationError(f"target {t.id!r}: {reason}")
+            return _TargetPlan(t, unit, False, reason)
+
+        # evaluate from observations where the target year is observed
+        hist = ind.history(corrections=model.corrections_mode == "use")
+        if t.measure == "level" and t.year in hist:
+            plans.append(_TargetPlan(t, unit, True, observed=bool(t.met_by(hist[t.year])),
+                                     observed_value=hist[t.year], ind=ind.id))
+            continue
+        if t.measure in ("growth", "cagr"):
+            b = t.year - 1 if t.measure == "growth" else t.base_year
+            if b is not None and t.year in hist and b in hist:
+                g = (hist[t.year] / hist[b]) ** (1 / (t.year - b)) - 1
+                plans.append(_TargetPlan(t, unit, True, observed=bool(t.met_by(g)),
+                                         observed_value=g, ind=ind.id))
+                continue
+        plan = model.plan(t.indicator)
+        if plan is None:
+            plans.append(no(f"{t.indicator!r} is not modelled by scenario {model.scenario_id!r}"))
+            continue
+        if not years[0] <= t.year <= years[-1]:
+            plans.append(no(f"year {t.year} is outside the scenario's years "
+                            f"{years[0]}–{years[-1]}"))
+            continue
+        T = int(t.year - years[0])
+        transform = model.transform_of(t.indicator)
+        anchor = _anchor_of(model, t.indicator)
+        if _is_index(model, t.indicator) and t.measure == "level":
+            plans.append(no(f"{t.indicator!r} has no observed or assumed starting level "
+                            f"(simulated as an index), so a level target cannot be assessed"))
+            continue
+        if T <= anchor:
+            plans.append(no(f"year {t.year} is not after the start {years[anchor]}"))
+            continue
+        base_index = None
+        if t.measure == "level":
+            w0 = anchor + 1
+        elif t.measure == "growth":
+            w0 = anchor + 1
+        else:
+            if t.base_year is None:
+                base_index = anchor
+            else:
+                base_index = int(t.base_year - years[0])
+                if base_index < anchor:
+                    plans.append(no(f"base_year {t.base_year} is before the start "
+                                    f"{years[anchor]}"))
+                    continue
+            w0 = base_index + 1
+        c_lo, c_hi = _threshold(t, transform, t.measure)
+        smooth = None
+        if isinstance(plan, IndicatorPlan) and plan.sigma > 0 and T > anchor:
+            if t.measure == "level" or transform == "log":
+                smooth = plan
+        start_value, start_kind = _start_of(plan, model)
+        plans.append(_TargetPlan(
+            t, unit, True, ind=t.indicator, transform=transform, t_index=T, w0=w0,
+            base_index=base_index, anchor=anchor, c_lo=c_lo, c_hi=c_hi, smooth=smooth,
+            start_value=start_value, start_year=int(years[anchor]), start_kind=start_kind,
+        ))
+    return plans
+
+
+def _anchor_of(model: Model, ind: str) -> int:
+    plan = model.plan(ind)
+    if isinstance(plan, IndicatorPlan):
+        return plan.anchor
+    return max(_anchor_of(model, p) for p in plan.parts)
+
+
+def _is_index(model: Model, ind: str) -> bool:
+    plan = model.plan(ind)
+    if isinstance(plan, IndicatorPlan):
+        return plan.is_index
+    return any(_is_index(model, p) for p in plan.parts)
+
+
+def _start_of(plan, model) -> tuple[float | None, str]:
+    if isinstance(plan, IndicatorPlan):
+        if plan.start_param is not None:
+            return model.params[plan.start_param].dist.median(), "assumed"
+        return plan.start_value, "corrected" if plan.corrected else "observed"
+    return None, "derived"
+
+
+# ----------------------------------------------------------------------------- per block
+
+
+def _drift_at(plan: IndicatorPlan, theta: np.ndarray, t: int) -> np.ndarray:
+    """Per-path drift of the step into grid year t (log or logit scale)."""
+    pidx = plan.growth_param
+    for start, p in plan.trends:
+        if t >= start:
+            pidx = p
+    g = theta[pidx]
+    return np.log1p(g) if plan.transform == "log" else g
+
+
+def _measure(p: _TargetPlan, s: np.ndarray, logv, t: int) -> np.ndarray:
+    m = p.target.measure
+    if m == "level":
+        return s[t]
+    if m == "growth":
+        return logv[t] - logv[t - 1]
+    return (logv[t] - logv[p.base_index]) / (t - p.base_index)
+
+
+def _meets(p: _TargetPlan, x: np.ndarray) -> np.ndarray:
+    if p.target.comparator == ">=":
+        return x >= p.c_lo
+    if p.target.comparator == "<=":
+        return x <= p.c_hi
+    return (x >= p.c_lo) & (x <= p.c_hi)
+
+
+def _smoothed_prob(p: _TargetPlan, s, logv, theta) -> np.ndarray:
+    plan = p.smooth
+    T = p.t_index
+    drift = _drift_at(plan, theta, T) + (plan.offsets[T] - plan.offsets[T - 1])
+    mean = s[T - 1] + drift  # conditional mean of the state in year T
+    sig = plan.sigma
+    m = p.target.measure
+    if m == "level":
+        lo, hi = p.c_lo, p.c_hi
+    elif m == "growth":
+        lo, hi = p.c_lo + s[T - 1], p.c_hi + s[T - 1]
+    else:
+        k = T - p.base_index
+        lo, hi = s[p.base_index] + p.c_lo * k, s[p.base_index] + p.c_hi * k
+    # P(lo <= mean + sig*eps <= hi), computed as a difference of normal tails
+    if p.target.comparator == ">=":
+        return special.ndtr((mean - lo) / sig)
+    if p.target.comparator == "<=":
+        return special.ndtr((hi - mean) / sig)
+    return special.ndtr((hi - mean) / sig) - special.ndtr((lo - mean) / sig)
+
+
+@dataclass
+class _Acc:
+    """Sums of one estimate over a block."""
+
+    s1: float = 0.0
+    s2: float = 0.0
+    nu: int = 0
+    count: int = 0
+
+
+def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
+    n = v.shape[0]
+    if method == "antithetic":
+        half = n // 2
+        w = 0.5 * (v[:half] + v[half:])
+        return _Acc(float(v.sum()), float(np.dot(w, w)), half, count)
+    vf = v.astype(float, copy=False)
+    return _Acc(float(vf.sum()), float(np.dot(vf, vf)), n, count)
+
+
+def _block_stats(plans, groups, model, method, states, theta, block):
+    _, rep, first, n = block
+    out_t = []
+    reached_in: dict[str, np.ndarray] = {}
+    reached_by: dict[str, np.ndarray] = {}
+    logv_cache: dict[str, np.ndarray] = {}
+    keep = max(0, min(n, SAMPLE_MAX - first))
+    for p in plans:
+        if not p.assessable or p.observed is not None:
+            out_t.append(None)
+            continue
+        s = states[p.ind]
+        logv = None
+        if p.target.measure != "level":
+            if p.ind not in logv_cache:
+                logv_cache[p.ind] = _log_value(s, p.transform)
+            logv = logv_cache[p.ind]
+        T = p.t_index
+        acc_by = np.zeros(n, dtype=bool)
+        by_counts = []
+        for t in range(p.w0, T):
+            acc_by |= _meets(p, _measure(p, s, logv, t))
+            by_counts.append(int(np.count_nonzero(acc_by)))
+        before = acc_by.copy()
+        m_T = _measure(p, s, logv, T)
+        hit_T = _meets(p, m_T)
+        acc_by |= hit_T
+        by_counts.append(int(np.count_nonzero(acc_by)))
+        c_in = int(np.count_nonzero(hit_T))
+        if p.smooth is not None:
+            v_in = _smoothed_prob(p, s, logv, theta)
+            v_by = np.where(before, 1.0, v_in)
+        else:
+            v_in, v_by = hit_T, acc_by
+        stats = {
+            "in": _accumulate(v_in, method, c_in),
+            "by": _accumulate(v_by, method, by_counts[-1]),
+            "by_counts": np.array(by_counts, dtype=np.int64),
+            "rep": rep,
+            "n": n,
+        }
+        if keep:
+            x_T = to_natural(m_T[:keep], p.transform) if p.target.measure == "level" \
+                else np.expm1(m_T[:keep])
+            if p.target.measure == "level":
+                if p.start_kind == "derived" or p.t_index == p.anchor:
+                    g_T = np.full(keep, np.nan)
+                else:
+                    lv = _log_value(s, p.transform)
+                    g_T = np.expm1((lv[T, :keep] - lv[p.anchor, :keep]) / (T - p.anchor))
+            else:
+                g_T = x_T
+            stats["x_T"] = x_T
+            stats["g_T"] = g_T
+        out_t.append(stats)
+        reached_in[p.target.id] = hit_T
+        reached_by[p.target.id] = acc_by
+    out_g = []
+    for g, member_plans in groups:
+        if any(not mp.assessable for mp in member_plans):
+            out_g.append(None)
+            continue
+        all_in = np.ones(n, dtype=bool)
+        all_by = np.ones(n, dtype=bool)
+        for mp in member_plans:
+            if mp.observed is not None:
+                if not mp.observed:
+                    all_in[:] = False
+                    all_by[:] = False
+                continue
+            all_in &= reached_in[mp.target.id]
+            all_by &= reached_by[mp.target.id]
+        ci, cb = int(np.count_nonzero(all_in)), int(np.count_nonzero(all_by))
+        out_g.append({"in": _accumulate(all_in, method, ci), "by": _accumulate(all_by, method, cb),
+                      "rep": rep, "n": n})
+    return out_t, out_g
+
+
+def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
+    s1 = sum(a.s1 for a in accs)
+    s2 = sum(a.s2 for a in accs)
+    nu = sum(a.nu for a in accs)
+    count = sum(a.count for a in accs)
+    rep_s1 = rep_n = None
+    if method == "qmc":
+        rep_s1 = np.zeros(n_rep)
+        rep_n = np.zeros(n_rep)
+        for a, r, n in zip(accs, reps, ns, strict=True):
+            rep_s1[r] += a.s1
+            rep_n[r] += n
+    return _estimate(s1, s2, nu, n_total, count, method, rep_s1, rep_n, smoothed=smoothed)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """The assessment of one target (see the module docstring for each field)."""
+
+    target: Target
+    unit: str
+    assessable: bool
+    reason: str | None
+    p_in_year: Estimate | None
+    p_by_year: Estimate | None
+    required_growth: float
+    anticipated_growth: float
+    ratio: float
+    progress: str
+    start_year: int | None
+    start_value: float | None
+    start_kind: str | None
+    first_year: dict = field(default_factory=dict)  # year -> P(first reached that year)
+    by_year_curve: dict = field(default_factory=dict)  # year -> P(reached by that year)
+    value_quantiles: dict = field(default_factory=dict)
+    gap_quantiles: dict = field(default_factory=dict)
+    observed_value: float | None = None
+
+    @property
+    def id(self) -> str:
+        return self.target.id
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Joint probability that every target of a group is met."""
+
+    group_id: str
+    targets: tuple[str, ...]
+    assessable: bool
+    reason: str | None
+    p_all_in_year: Estimate | None
+    p_all_by_year: Estimate | None
+
+
+@dataclass(frozen=True, eq=False)
+class Assessment:
+    """P(reach) for every target of a study under one scenario.
+
+    Render with ``str()``, ``to_frame()`` or in a notebook; the Monte Carlo
+    settings (method, N, seed) travel with the numbers.
+    """
+
+    study_id: str
+    scenario_id: str
+    method: str
+    n_paths: int
+    n_replicates: int
+    seed: dict
+    smoothing: bool
+    targets: tuple[TargetResult, ...]
+    groups: tuple[GroupResult, ...]
+    corrections: tuple[str, ...]
+    notes: tuple[str, ...]
+    assumed: tuple[str, ...]
+
+    def __getitem__(self, target_id: str) -> TargetResult:
+        for r in self.targets:
+            if r.target.id == target_id:
+                return r
+        raise KeyError(f"target: {target_id!r} was not assessed (have {[r.id for r in self.targets]})")
+
+    def group(self, group_id: str) -> GroupResult:
+        for g in self.groups:
+            if g.group_id == group_id:
+                return g
+        raise KeyError(f"group: {group_id!r} was not assessed")
+
+    def to_frame(self):
+        """One row per target, then one per group, with every reported number."""
+        import pandas as pd
+
+        rows = []
+        for r in self.targets:
+            t = r.target
+            row = {
+                "kind": "target", "id": t.id, "indicator": t.indicator, "year": t.year,
+                "measure": t.measure, "threshold": t.describe(r.unit if t.measure == "level" else ""),
+                "status": t.status, "assessable": r.assessable, "reason": r.reason,
+            }
+            for name in ("p_in_year", "p_by_year"):
+                e = getattr(r, name)
+                row[name] = e.value if e else np.nan
+                row[f"{name}_se"] = e.se if e else np.nan
+                row[f"{name}_low"] = e.low if e else np.nan
+                row[f"{name}_high"] = e.high if e else np.nan
+                row[f"{name}_text"] = e.text() if e else ""
+            row.update(required_growth=r.required_growth, anticipated_growth=r.anticipated_growth,
+                       ratio=r.ratio, progress=r.progress, start_year=r.start_year,
+                       start_value=r.start_value, start_kind=r.start_kind)
+            rows.append(row)
+        for g in self.groups:
+            row = {"kind": "group", "id": g.group_id, "indicator": "", "year": np.nan,
+                   "measure": "all of " + ",".join(g.targets), "threshold": "", "status": "",
+                   "assessable": g.assessable, "reason": g.reason}
+            for name, e in (("p_in_year", g.p_all_in_year), ("p_by_year", g.p_all_by_year)):
+                row[name] = e.value if e else np.nan
+                row[f"{name}_se"] = e.se if e else np.nan
+                row[f"{name}_low"] = e.low if e else np.nan
+                row[f"{name}_high"] = e.high if e else np.nan
+                row[f"{name}_text"] = e.text() if e else ""
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def table(self, lang: str = "en") -> str:
+        """A fixed-width text table (the command line's output)."""
+        from .report_tables import assessment_table
+
+        return assessment_table(self, lang=lang)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        from .report_tables import assessment_html
+
+        return assessment_html(self)
+
+
+def _growth_summaries(plan: _TargetPlan, g_T, x_T):
+    t = plan.target
+    q = np.array(QUANTILES)
+    anticipated = float(np.nanmedian(g_T)) if g_T.size and not np.all(np.isnan(g_T)) else np.nan
+    if t.measure == "level":
+        if plan.start_value is not None and plan.t_index > plan.anchor:
+            k = t.value
+            if t.comparator == "between":
+                k = t.value if plan.start_value < t.value else (
+                    t.high if plan.start_value > t.high else plan.start_value)
+            years = plan.t_index - plan.anchor
+            required = (k / plan.start_value) ** (1 / years) - 1
+        else:
+            required = np.nan
+        gap = x_T / t.value - 1
+    else:
+        required = t.value if t.comparator != "<=" else t.value
+        gap = x_T - t.value
+    vq = dict(zip(QUANTILES, np.quantile(x_T, q).tolist(), strict=True)) if x_T.size else {}
+    gq = dict(zip(QUANTILES, np.quantile(gap, q).tolist(), strict=True)) if x_T.size else {}
+    return required, anticipated, vq, gq
+
+
+def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing, notes):
+    method = layout.method
+    blocks = layout.blocks()
+    n = layout.n_paths
+    results = []
+    for i, p in enumerate(plans):
+        t = p.target
+        if not p.assessable:
+            results.append(TargetResult(t, p.unit, False, p.reason, None, None, np.nan, np.nan,
+                                        np.nan, "not assessable", None, None, None))
+            continue
+        if p.observed is not None:
+            e = _exact(p.observed, n)
+            results.append(TargetResult(
+                t, p.unit, True, "evaluated from the observation, not forecast", e, e,
+                np.nan, np.nan, np.nan, "met" if p.observed else "missed", t.year,
+                p.observed_value, "observed", observed_value=p.observed_value))
+            continue
+        stats = [pb[0][i] for pb in per_block]
+        reps = [s["rep"] for s in stats]
+        ns = [s["n"] for s in stats]
+        smoothed = p.smooth is not None
+        e_in = _combine([s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed)
+        e_by = _combine([s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed)
+        by_counts = np.sum([s["by_counts"] for s in stats], axis=0)
+        yrs = model.years[p.w0: p.t_index + 1]
+        curve = {int(y): float(c) / n for y, c in zip(yrs, by_counts, strict=True)}
+        first = {}
+        prev = 0
+        for y, c in zip(yrs, by_counts, strict=True):
+            first[int(y)] = float(c - prev) / n
+            prev = c
+        first["not reached"] = 1.0 - float(by_counts[-1]) / n
+        x_T = np.concatenate([s["x_T"] for s in stats if "x_T" in s])
+        g_T = np.concatenate([s["g_T"] for s in stats if "g_T" in s])
+        required, anticipated, vq, gq = _growth_summaries(p, g_T, x_T)
+        # the start (observed, or the median of an assumed start) already meets the target
+        achieved = t.measure == "level" and p.start_value is not None and bool(
+            t.met_by(p.start_value))
+        ratio = anticipated / required if math.isfinite(required) and required != 0 else np.nan
+        status = progress_status(required, anticipated, achieved=achieved)
+        results.append(TargetResult(
+            t, p.unit, True, None, e_in, e_by, float(required), float(anticipated), float(ratio),
+            status, p.start_year, p.start_value, p.start_kind, first_year=first,
+            by_year_curve=curve, value_quantiles=vq, gap_quantiles=gq,
+        ))
+    groups = []
+    for j, (g, member_plans) in enumerate(group_specs):
+        bad = [mp for mp in member_plans if not mp.assessable]
+        if bad:
+            groups.append(GroupResult(g.id, g.targets, False,
+                                      f"target {bad[0].target.id!r} is not assessable: {bad[0].reason}",
+                                      None, None))
+            continue
+        stats = [pb[1][j] for pb in per_block]
+        reps = [s["rep"] for s in stats]
+        ns = [s["n"] for s in stats]
+        e_in = _combine([s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, False)
+        e_by = _combine([s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, False)
+        groups.append(GroupResult(g.id, g.targets, True, None, e_in, e_by))
+    assumed = _assumed_list(study, model)
+    return Assessment(
+        study_id=study.id, scenario_id=model.scenario_id, method=method, n_paths=n,
+        n_replicates=layout.n_replicates, seed=seed, smoothing=smoothing, targets=tuple(results),
+        groups=tuple(groups), corrections=model.corrections, notes=tuple(notes),
+        assumed=assumed,
+    )
+
+
+def _assumed_list(study: Study, model: Model) -> tuple[str, ...]:
+    sc = study.scenario(model.scenario_id)
+    out = []
+    for a in sc.assumptions:
+        bits = [f"growth {a.growth.describe()}", f"volatility {a.volatility:g}"]
+        if a.start is not None:
+            bits.append(f"start {a.start.describe()}")
+        for s in a.shocks:
+            bits.append(f"{s.kind} {s.year}")
+        why = f" — {a.rationale}" if a.rationale else ""
+        out.append(f"{a.indicator}: {', '.join(bits)} [{a.status}]{why}")
+    return tuple(out)
+
+
+def _select(study: Study, targets, groups):
+    strict = targets is not None
+    if targets is None:
+        tlist = list(study.targets)
+    else:
+        if isinstance(targets, str | Target):
+            targets = [targets]
+        tlist = []
+        for t in targets:
+            if isinstance(t, Target):
+                tlist.append(t)
+            else:
+                try:
+                    tlist.append(study.target(t))
+                except KeyError as exc:
+                    raise SimulationError(str(exc.args[0])) from None
+    if groups is None:
+        ids = {t.id for t in tlist}
+        glist = [g for g in study.groups if all(tid in ids for tid in g.targets)]
+    else:
+        glist = []
+        for g in ([groups] if isinstance(groups, str) else groups):
+            try:
+                glist.append(study.group(g))
+            except KeyError as exc:
+                raise SimulationError(str(exc.args[0])) from None
+        have = {t.id for t in tlist}
+        for g in glist:
+            tlist.extend(study.target(tid) for tid in g.targets if tid not in have)
+            have.update(g.targets)
+    return tlist, glist, strict
+
+
+def assess(
+    paths_or_study: Paths | Study,
+    targets=None,
+    *,
+    groups=None,
+    scenario: str | None = None,
+    n_paths: int = 100_000,
+    rng=None,
+    method: str = "mc",
+    n_replicates: int = 16,
+    smoothing: bool = True,
+    chunk_size: int = DEFAULT_CHUNK,
+    corrections: Literal["use", "ignore"] = "use",
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    study: Study | None = None,
+) -> Assessment:
+    """P(reach) of targets, from simulated paths or streaming from a study.
+
+    Parameters
+    ----------
+    paths_or_study : Paths or Study
+        Paths from :func:`hzforecast.simulate` (then pass ``study=`` too), or a
+        study: then paths are simulated block by block and only running counts are
+        kept (assess-only mode; memory does not grow with ``n_paths``).
+    targets : list of str or Target, optional
+        Default: every target of the study; those the scenario cannot assess are
+        reported with the reason. Named targets that cannot be assessed are an error.
+    groups : list of str, optional
+        Target groups for joint probabilities (default: every group whose targets
+        are all assessed).
+    scenario, n_paths, rng, method, n_replicates, chunk_size, corrections, executor, progress
+        As in :func:`hzforecast.simulate` (streaming mode only).
+    smoothing : bool
+        Integrate the last year's shock analytically where possible (see module notes).
+
+    Returns
+    -------
+    Assessment
+
+    Examples
+    --------
+    >>> import hzforecast as hz
+    >>> study = hz.load_study("jiaozuo-2019")
+    >>> res = hz.assess(study, ["mengniu-2019"], scenario="baseline", n_paths=2**14, rng=7)
+    >>> 0.2 < res["mengniu-2019"].p_in_year.value < 0.4
+    True
+    """
+    if isinstance(paths_or_study, Paths):
+        paths = paths_or_study
+        if study is None or study.id != paths.study_id:
+            raise ValueError(f"study: pass the study the paths came from ({paths.study_id!r})")
+        model = paths.model
+        layout = BlockLayout(paths.n_paths, paths.method, paths.n_replicates, BLOCK)
+        tlist, glist, strict = _select(study, targets, groups)
+        plans = _plan_targets(study, model, tlist, strict=strict)
+        if not smoothing:
+            plans = [_no_smooth(p) for p in plans]
+        group_specs = _group_specs(glist, plans)
+        per_block = [
+            _block_stats(plans, group_specs, model, paths.method, st, th, block)
+            for st, th, block in paths_blocks(paths)
+        ]
+        return _finish(study, model, plans, group_specs, per_block, layout, paths.seed, smoothing,
+                       list(model.notes))
+    if not isinstance(paths_or_study, Study):
+        raise TypeError(f"paths_or_study: expected Paths or Study, got {type(paths_or_study).__name__}")
+    study = paths_or_study
+    if scenario is None:
+        raise ValueError(f"scenario: required when assessing a study (have "
+                         f"{[s.id for s in study.scenarios]})")
+    seq = as_seed_sequence(rng)
+    layout = _layout(n_paths, method, n_replicates)
+    model = compile_model(study, scenario, corrections=corrections)
+    tlist, glist, strict = _select(study, targets, groups)
+    plans = _plan_targets(study, model, tlist, strict=strict)
+    if not smoothing:
+        plans = [_no_smooth(p) for p in plans]
+    group_specs = _group_specs(glist, plans)
+
+    def fn(states, theta, block):
+        return _block_stats(plans, group_specs, model, method, states, theta, block)
+
+    bar = _progress_bar(n_paths, progress, f"assess {scenario}")
+    try:
+        per_block = run_blocks(model, layout, seq, fn, chunk_size=chunk_size, executor=executor,
+                               progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(study, model, plans, group_specs, per_block, layout, describe_seed(seq),
+                   smoothing, list(model.notes))
+
+
+def _no_smooth(p: _TargetPlan) -> _TargetPlan:
+    if p.smooth is None:
+        return p
+    from dataclasses import replace
+
+    return replace(p, smooth=None)
+
+
+def _group_specs(glist, plans):
+    by_id = {p.target.id: p for p in plans}
+    return [(g, [by_id[tid] for tid in g.targets]) for g in glist]
+
+
+def compare_scenarios(study: Study, scenarios=None, targets=None, **kwargs):
+    """P(reach) per target and scenario, side by side, with common random numbers.
+
+    Every scenario is run with the same ``rng``; random streams are keyed by block
+    and by the indicator or parameter they drive, so paths differ only where the
+    scenarios do.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict of str -> Assessment)
+        The frame has one row per target and, per scenario, ``P(in year)`` and its SE.
+    """
+    import pandas as pd
+
+    if "scenario" in kwargs:
+        raise TypeError("compare_scenarios: pass scenarios=[...], not scenario=")
+    ids = [s.id for s in study.scenarios] if scenarios is None else list(scenarios)
+    rng = kwargs.pop("rng", None)
+    seq = as_seed_sequence(rng)
+    out = {sid: assess(study, targets, scenario=sid, rng=seq, **kwargs) for sid in ids}
+    rows = []
+    first = out[ids[0]]
+    for r in first.targets:
+        row = {"target": r.id, "year": r.target.year, "status": r.target.status}
+        for sid in ids:
+            e = out[sid][r.id].p_in_year
+            row[f"{sid}"] = e.value if e else np.nan
+            row[f"{sid}_se"] = e.se if e else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows), out

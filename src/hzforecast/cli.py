@@ -1,0 +1,159 @@
+"""The ``hzforecast`` command line.
+
+::
+
+    hzforecast show STUDY [--lang en|zh]
+    hzforecast audit STUDY
+    hzforecast run STUDY [--scenario S ...] [--paths N] [--seed S] [--method M]
+                         [--format table|csv|json] [--lang en|zh]
+
+STUDY is a built-in name (``jiaozuo-2019``) or a path to a .toml/.json study file.
+Errors print one line to standard error and exit with status 2 (bad input) or 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from . import __version__
+from .io import StudyFileError, load_study
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit 2
+        self.exit(2, f"hzforecast: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="hzforecast", description="Reachability of development targets.")
+    p.add_argument("--version", action="version", version=f"hzforecast {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("show", help="indicators and targets with their sources")
+    s.add_argument("study")
+    s.add_argument("--lang", choices=["en", "zh"], default="en")
+
+    s = sub.add_parser("audit", help="check the study's figures against each other")
+    s.add_argument("study")
+
+    s = sub.add_parser("run", help="P(reach) of every target, per scenario")
+    s.add_argument("study")
+    s.add_argument("--scenario", action="append", help="scenario id (repeatable; default: all)")
+    s.add_argument("--paths", type=_positive_int, default=100_000, help="paths per scenario")
+    s.add_argument("--seed", type=_seed, default=20190128, help="seed (default 20190128)")
+    s.add_argument("--method", choices=["mc", "antithetic", "qmc"], default="mc")
+    s.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    s.add_argument("--lang", choices=["en", "zh"], default="en")
+    s.add_argument("--corrections", choices=["use", "ignore"], default="use",
+                   help="start from the study's corrected alternatives (default) or stated figures")
+    s.add_argument("--no-audit", action="store_true", help="do not print the audit findings")
+    s.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except StudyFileError as exc:
+        first = str(exc).splitlines()
+        more = f" (and {len(first) - 1} more problem(s))" if len(first) > 1 else ""
+        print(f"hzforecast: error: {first[0]}{more}", file=sys.stderr)
+        for line in first[1:]:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, TypeError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"hzforecast: error: {msg}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+def _dispatch(args) -> int:
+    study = load_study(args.study)
+    if args.command == "show":
+        print(study.summary(lang=args.lang))
+        return 0
+    if args.command == "audit":
+        print(study.audit())
+        return 0
+    if args.command == "run":
+        return _run(study, args)
+    raise AssertionError(args.command)  # pragma: no cover - argparse rejects others
+
+
+def _run(study, args) -> int:
+    from .assess import assess
+
+    scenarios = args.scenario or [s.id for s in study.scenarios]
+    if not scenarios:
+        raise ValueError(f"study {study.id!r} has no scenarios to run")
+    for sid in scenarios:
+        study.scenario(sid)  # unknown names fail before any work
+    n = args.paths
+    if args.method == "qmc" and n & (n - 1):
+        raise ValueError(f"--paths: --method qmc needs a power of two, got {n}")
+    seq = np.random.SeedSequence(args.seed)
+    results = [
+        assess(study, scenario=sid, n_paths=n, rng=seq, method=args.method,
+               corrections=args.corrections, progress=False if args.no_progress else None)
+        for sid in scenarios
+    ]
+    if args.format == "table":
+        blocks = [r.table(lang=args.lang) for r in results]
+        print(("\n\n").join(blocks))
+        if not args.no_audit:
+            print()
+            print(study.audit())
+    elif args.format == "csv":
+        import pandas as pd
+
+        frames = []
+        for r in results:
+            f = r.to_frame()
+            f.insert(0, "scenario", r.scenario_id)
+            f.insert(1, "n_paths", r.n_paths)
+            f.insert(2, "method", r.method)
+            f.insert(3, "seed", args.seed)
+            frames.append(f)
+        sys.stdout.write(pd.concat(frames, ignore_index=True).to_csv(index=False))
+    else:
+        out = []
+        for r in results:
+            rows = json.loads(r.to_frame().to_json(orient="records"))
+            out.append({"scenario": r.scenario_id, "n_paths": r.n_paths, "method": r.method,
+                        "seed": args.seed, "corrections": list(r.corrections),
+                        "assumptions": list(r.assumed), "targets": rows})
+        print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

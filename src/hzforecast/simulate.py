@@ -1,0 +1,829 @@
+r"""Monte Carlo simulation of a study's indicators under a scenario.
+
+Processes
+---------
+Each indicator with an assumption in the scenario follows one of two processes on
+a yearly grid from the scenario's ``base_year`` to its ``end_year``:
+
+*Levels and counts* (GDP, cluster output, patents) grow log-normally:
+
+.. math:: \ln X_{t+1} = \ln X_t + \mu + \sigma\,\varepsilon_{t+1},\qquad \mu = \ln(1+g),
+
+where the growth ``g`` is drawn once per path from the assumption (parameter
+uncertainty: a plan's "8%—8.5%" is a range, not a number) and ``ε`` are standard
+normal shocks, correlated between indicators through the scenario's
+``shock_correlation`` (a Cholesky factor). ``g`` is the *median* yearly growth;
+the mean growth is :math:`(1+g)e^{\sigma^2/2}-1`.
+
+*Shares* (R&D share of GDP) walk on the logit scale, so they stay in (0, 1)
+without clipping:
+
+.. math:: \operatorname{logit} p_{t+1} = \operatorname{logit} p_t + d + \sigma\,\varepsilon_{t+1}.
+
+*Derived indicators* (R&D spending = R&D share × GDP) are computed path by path
+from their parts and are never simulated on their own.
+
+*Typed shocks*: a ``dip`` lowers the level by ``depth`` in its year and recovers
+linearly in log terms over ``recovery_years``; a ``trend_change`` replaces the
+drift from its year on with a new per-path draw.
+
+``volatility = 0`` gives deterministic paths given the parameter draw.
+
+Methods
+-------
+``"mc"``
+    Plain Monte Carlo.
+``"antithetic"``
+    Each path's uniforms ``u`` and normals ``z`` are mirrored (``1-u``, ``-z``)
+    in a partner path; the standard error comes from the pair means.
+``"qmc"``
+    Randomised quasi-Monte Carlo: ``n_replicates`` independently scrambled
+    Sobol' sequences (:class:`scipy.stats.qmc.Sobol`) of ``n_paths /
+    n_replicates`` points each, the error estimated from the spread between
+    replicates. ``n_paths`` must be a power of two.
+
+Reproducibility
+---------------
+Paths are generated in fixed blocks of :data:`BLOCK` paths, each with its own
+child of the seed (``SeedSequence.spawn``); QMC blocks are fixed ranges of a
+replicate's sequence. Chunks and workers handle whole blocks, so the same
+``rng`` gives identical numbers for any ``chunk_size`` or executor.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+import zlib
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from ._rng import as_seed_sequence, describe_seed, make_generator
+from .distributions import Fixed, Normal, Triangular, Uniform
+from .spec import Scenario, Study
+
+__all__ = ["BLOCK", "Paths", "SimulationError", "compile_model", "simulate"]
+
+#: Paths per block: the unit of randomness. Chunks are whole numbers of blocks.
+BLOCK = 4096
+#: Default chunk size (paths held in memory at once in streaming runs).
+DEFAULT_CHUNK = 16 * BLOCK
+
+Method = Literal["mc", "antithetic", "qmc"]
+METHODS = ("mc", "antithetic", "qmc")
+
+
+class SimulationError(ValueError):
+    """A study/scenario that cannot be simulated as asked."""
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One per-path parameter draw."""
+
+    name: str  # "gdp.growth", "rd_share.start", "mengniu_output.trend_2022"
+    indicator: str
+    role: str  # growth | start | trend
+    dist: object
+    assumed: bool = True
+
+
+@dataclass(frozen=True)
+class IndicatorPlan:
+    id: str
+    transform: Literal["log", "logit"]
+    row: int  # row in the shock array
+    anchor: int  # grid index of the starting value
+    start_value: float | None  # natural units, fixed start (observation), or None
+    start_param: int | None  # index into params for an assumed start
+    start_assumed: bool
+    is_index: bool  # no observation and no start: an index (start 1)
+    growth_param: int
+    sigma: float
+    trends: tuple[tuple[int, int], ...]  # (grid index from which, param index)
+    offsets: np.ndarray  # additive offsets on the transformed scale, by grid index
+    corrected: bool = False  # the start is a corrected reading of the stated figure
+
+
+@dataclass(frozen=True)
+class DerivedPlan:
+    id: str
+    op: str
+    parts: tuple[str, str]
+    log_scale: float
+
+
+@dataclass(frozen=True)
+class Model:
+    """A study and scenario compiled for simulation (internal, picklable)."""
+
+    study_id: str
+    scenario_id: str
+    years: np.ndarray
+    indicators: tuple[IndicatorPlan, ...]
+    derived: tuple[DerivedPlan, ...]
+    params: tuple[ParamSpec, ...]
+    shock_factor: np.ndarray | None  # Cholesky factor over rows (K x K), or None
+    copula_factor: np.ndarray | None  # Cholesky factor over params (P x P), or None
+    corrections: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    corrections_mode: str = "use"
+
+    @property
+    def n_years(self) -> int:
+        return len(self.years)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.years) - 1
+
+    @property
+    def n_shocks(self) -> int:
+        return len(self.indicators)
+
+    @property
+    def dimension(self) -> int:
+        """Uniform dimensions per path (parameters + shocks)."""
+        return len(self.params) + self.n_shocks * self.n_steps
+
+    def plan(self, indicator: str) -> IndicatorPlan | DerivedPlan | None:
+        for p in self.indicators:
+            if p.id == indicator:
+                return p
+        for d in self.derived:
+            if d.id == indicator:
+                return d
+        return None
+
+    def transform_of(self, indicator: str) -> str:
+        p = self.plan(indicator)
+        if p is None:
+            raise KeyError(indicator)
+        return p.transform if isinstance(p, IndicatorPlan) else "log"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.indicators) + tuple(d.id for d in self.derived)
+
+
+def _growth_to_drift(dist, kind: str, where: str):
+    """Check a growth distribution can be mapped to a drift."""
+    if kind == "share":
+        return
+    lo, _ = dist.support()
+    if not lo > -1:
+        raise SimulationError(
+            f"{where}: growth must stay above -100% for a level (log drift ln(1+g)); "
+            f"the distribution's support starts at {lo} — truncate it (e.g. normal with low=-0.5)"
+        )
+
+
+def compile_model(study: Study, scenario: str | Scenario, *, corrections: Literal["use", "ignore"] = "use") -> Model:
+    """Turn a study and one of its scenarios into a :class:`Model`.
+
+    Parameters
+    ----------
+    corrections : {"use", "ignore"}
+        ``"use"`` starts from a corrected alternative where the study carries one
+        (e.g. GDP 141.95亿 for the printed 14195亿); ``"ignore"`` starts from the
+        figure as stated. Either way the result lists what was used.
+    """
+    if corrections not in ("use", "ignore"):
+        raise ValueError(f"corrections: expected 'use' or 'ignore', got {corrections!r}")
+    if isinstance(scenario, str):
+        try:
+            sc = study.scenario(scenario)
+        except KeyError as exc:
+            raise SimulationError(str(exc.args[0])) from None
+    else:
+        sc = scenario
+    ind_by_id = {i.id: i for i in study.indicators}
+    for i, a in enumerate(sc.assumptions):
+        if a.indicator not in ind_by_id:
+            raise SimulationError(f"scenarios[{sc.id}].assumptions[{i}].indicator: unknown indicator "
+                                  f"{a.indicator!r}")
+
+    # anchors: last observation at or before base_year, else the assumed start
+    anchors: dict[str, int] = {}
+    for a in sc.assumptions:
+        ind = ind_by_id[a.indicator]
+        obs = [o for o in ind.observations if o.year <= sc.end_year]
+        if a.start is not None:
+            if ind.observations:
+                raise SimulationError(
+                    f"scenario {sc.id!r}: assumption for {a.indicator!r} gives a start, but the "
+                    f"indicator is observed (last {ind.observations[-1].year}); drop the start"
+                )
+            anchors[a.indicator] = a.start_year or sc.base_year
+        elif obs:
+            before = [o for o in obs if o.year <= sc.base_year]
+            anchors[a.indicator] = (before[-1] if before else obs[0]).year
+        else:
+            anchors[a.indicator] = sc.base_year
+        if anchors[a.indicator] >= sc.end_year:
+            raise SimulationError(
+                f"scenario {sc.id!r}: {a.indicator!r} starts in {anchors[a.indicator]}, not before "
+                f"the scenario's end_year {sc.end_year}"
+            )
+    first = min([sc.base_year, *anchors.values()])
+    years = np.arange(first, sc.end_year + 1)
+
+    params: list[ParamSpec] = []
+    plans: list[IndicatorPlan] = []
+    used_corrections: list[str] = []
+    notes: list[str] = []
+    for row, a in enumerate(sc.assumptions):
+        ind = ind_by_id[a.indicator]
+        where = f"scenario {sc.id!r}, assumption for {a.indicator!r}"
+        _growth_to_drift(a.growth, ind.kind, where)
+        anchor = anchors[a.indicator] - first
+        growth_idx = len(params)
+        params.append(ParamSpec(f"{a.indicator}.growth", a.indicator, "growth", a.growth,
+                                assumed=a.status == "assumed"))
+        start_param = None
+        start_value = None
+        is_index = False
+        corrected = False
+        if a.start is not None:
+            start_param = len(params)
+            params.append(ParamSpec(f"{a.indicator}.start", a.indicator, "start", a.start))
+        else:
+            o = ind.observation(anchors[a.indicator])
+            if o is not None:
+                start_value = o.value
+                if o.correction is not None and corrections == "use":
+                    start_value = o.correction.value
+                    corrected = True
+                    used_corrections.append(
+                        f"{a.indicator} {o.year}: started from the alternative "
+                        f"{o.correction.value:g} {ind.unit} instead of the stated {o.value:g} "
+                        f"(assumed: {o.correction.rationale})"
+                    )
+            else:
+                start_value = 1.0
+                is_index = True
+                notes.append(f"{a.indicator}: no observed or assumed level; simulated as an index "
+                             f"({years[anchor]} = 1), so only growth targets can be assessed")
+        if ind.kind == "share" and start_value is not None and not 0 < start_value < 1:
+            raise SimulationError(f"{where}: start {start_value} is not a share in (0, 1)")
+        trends = []
+        offsets = np.zeros(len(years))
+        for s in a.shocks:
+            k = int(s.year - first)
+            if k <= anchor:
+                raise SimulationError(f"{where}: shock in {s.year} is not after the start "
+                                      f"{years[anchor]}")
+            if s.kind == "trend_change":
+                _growth_to_drift(s.growth, ind.kind, f"{where}, trend change in {s.year}")
+                trends.append((k, len(params)))
+                params.append(ParamSpec(f"{a.indicator}.trend_{s.year}", a.indicator, "trend",
+                                        s.growth))
+            else:
+                drop = math.log1p(-s.depth)
+                if s.recovery_years == 0:
+                    offsets[k:] += drop
+                else:
+                    for j in range(s.recovery_years + 1):
+                        if k + j < len(years):
+                            offsets[k + j] += drop * (1 - j / s.recovery_years)
+        plans.append(IndicatorPlan(
+            id=a.indicator, transform="logit" if ind.kind == "share" else "log", row=row,
+            anchor=anchor, start_value=start_value, start_param=start_param,
+            start_assumed=a.start is not None, is_index=is_index, growth_param=growth_idx,
+            sigma=float(a.volatility), trends=tuple(sorted(trends)), offsets=offsets,
+            corrected=corrected,
+        ))
+
+    derived = _derived_plans(study, {p.id for p in plans})
+
+    shock_factor = None
+    if sc.shock_correlation is not None:
+        k = len(plans)
+        m = np.eye(k)
+        rows = {p.id: p.row for p in plans}
+        ids = sc.shock_correlation.indicators
+        c = sc.shock_correlation.as_array()
+        for i, a in enumerate(ids):
+            for j, b in enumerate(ids):
+                m[rows[a], rows[b]] = c[i, j]
+        shock_factor = _cholesky(m, f"scenario {sc.id!r}: shock_correlation")
+
+    copula_factor = None
+    if sc.parameter_correlation is not None:
+        p = len(params)
+        m = np.eye(p)
+        growth_index = {params[pl.growth_param].indicator: pl.growth_param for pl in plans}
+        ids = sc.parameter_correlation.indicators
+        rank = sc.parameter_correlation.as_array()
+        pearson = 2 * np.sin(np.pi * rank / 6)  # Spearman -> Pearson for a Gaussian copula
+        for i, a in enumerate(ids):
+            for j, b in enumerate(ids):
+                m[growth_index[a], growth_index[b]] = pearson[i, j] if i != j else 1.0
+        copula_factor = _cholesky(m, f"scenario {sc.id!r}: parameter_correlation")
+
+    return Model(
+        study_id=study.id, scenario_id=sc.id, years=years, indicators=tuple(plans),
+        derived=tuple(derived), params=tuple(params), shock_factor=shock_factor,
+        copula_factor=copula_factor, corrections=tuple(used_corrections), notes=tuple(notes),
+        corrections_mode=corrections,
+    )
+
+
+def _derived_plans(study: Study, simulated: set[str]) -> list[DerivedPlan]:
+    """Derived indicators whose parts are all available, in dependency order."""
+    out: list[DerivedPlan] = []
+    available = set(simulated)
+    pending = [i for i in study.indicators if i.derived is not None]
+    progress = True
+    while pending and progress:
+        progress = False
+        for ind in list(pending):
+            if all(p in available for p in ind.derived.of):
+                out.append(DerivedPlan(ind.id, ind.derived.op, tuple(ind.derived.of),
+                                       math.log(ind.derived.scale)))
+                available.add(ind.id)
+                pending.remove(ind)
+                progress = True
+    return out
+
+
+def _cholesky(m: np.ndarray, where: str) -> np.ndarray:
+    eig = np.linalg.eigvalsh(m)
+    if eig[0] < -1e-10:
+        raise SimulationError(f"{where}: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})")
+    try:
+        return np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        # semi-definite: factor through the eigen-decomposition (exact for PSD matrices)
+        w, v = np.linalg.eigh(m)
+        return v * np.sqrt(np.clip(w, 0, None))
+
+
+# ----------------------------------------------------------------------------- kernel
+
+
+def _ppf(dist, u: np.ndarray) -> np.ndarray:
+    """Quantile function, closed form for the common cases (checked against scipy in tests)."""
+    if isinstance(dist, Fixed):
+        return np.full(u.shape, dist.value)
+    if isinstance(dist, Uniform):
+        return dist.low + u * (dist.high - dist.low)
+    if isinstance(dist, Triangular):
+        a, c, b = dist.low, dist.mode, dist.high
+        fc = (c - a) / (b - a)
+        lower = a + np.sqrt(u * (b - a) * (c - a))
+        upper = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < fc, lower, upper)
+    if isinstance(dist, Normal) and dist.low is None and dist.high is None:
+        return dist.mean_ + dist.sd * special.ndtri(u)
+    return dist.ppf(u)
+
+
+def _uniform_to_params(model: Model, u: np.ndarray) -> np.ndarray:
+    """Uniforms (P, n) -> parameter draws (P, n), through the rank-correlation copula."""
+    if model.copula_factor is not None:
+        z = special.ndtri(u)
+        u = special.ndtr(model.copula_factor @ z)
+    out = np.empty_like(u)
+    for i, p in enumerate(model.params):
+        out[i] = _ppf(p.dist, u[i])
+    return out
+
+
+def _stream(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """The generator of one named stream under ``seq``: a child with spawn key ``key``.
+
+    Streams are keyed by block and by the name of what they drive (an indicator's
+    shocks, a parameter), so scenarios that model different sets of indicators
+    still share their common random numbers.
+    """
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
+    return make_generator(child)
+
+
+def _name_key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def _draw_block(model: Model, method: str, source, block_index: int, n: int):
+    """Uniforms for the parameters (P, n) and normals for the shocks (K, H, n)."""
+    p, k, h = len(model.params), model.n_shocks, model.n_steps
+    if method == "qmc":
+        pts = source  # (n, D)
+        u = np.ascontiguousarray(pts[:, :p].T)
+        z = np.ascontiguousarray(special.ndtri(pts[:, p:]).T.reshape(k, h, n))
+        return u, z
+    seq = source
+    m = n // 2 if method == "antithetic" else n
+    u = np.empty((p, n))
+    for j, par in enumerate(model.params):
+        _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
+    z = np.empty((k, h, n))
+    for plan in model.indicators:
+        gen = _stream(seq, block_index, 0, _name_key(plan.id))
+        if method == "antithetic":
+            half = gen.standard_normal((h, m))
+            z[plan.row, :, :m] = half
+            np.negative(half, out=z[plan.row, :, m:])
+        else:
+            gen.standard_normal(out=z[plan.row])
+    if method == "antithetic":
+        np.subtract(1.0, u[:, :m], out=u[:, m:])
+    return u, z
+
+
+def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray):
+    """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
+
+    States are ln X for levels and derived indicators and logit p for shares;
+    years before an indicator's start are NaN.
+    """
+    n = u.shape[1]
+    theta = _uniform_to_params(model, u)
+    k, h = model.n_shocks, model.n_steps
+    if model.shock_factor is not None and k > 1:
+        zz = (model.shock_factor @ z.reshape(k, h * n)).reshape(k, h, n)
+    else:
+        zz = z
+    states: dict[str, np.ndarray] = {}
+    for plan in model.indicators:
+        s = np.empty((model.n_years, n))
+        a = plan.anchor
+        if a > 0:
+            s[:a] = np.nan
+        if plan.start_param is not None:
+            x0 = theta[plan.start_param]
+            s[a] = np.log(x0) if plan.transform == "log" else special.logit(x0)
+        else:
+            x0 = plan.start_value
+            s[a] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+        g = theta[plan.growth_param]
+        mu = np.log1p(g) if plan.transform == "log" else g
+        inc = zz[plan.row]  # (H, n); step t goes from grid t to t+1
+        if plan.sigma != 1.0:
+            inc = inc * plan.sigma
+        else:
+            inc = inc.copy()
+        if plan.trends:
+            bounds = [*plan.trends, (model.n_years, -1)]
+            inc[a: bounds[0][0] - 1] += mu
+            for (start, pidx), (stop, _) in zip(bounds[:-1], bounds[1:], strict=True):
+                gt = theta[pidx]
+                mt = np.log1p(gt) if plan.transform == "log" else gt
+                inc[start - 1: stop - 1] += mt
+        else:
+            inc[a:] += mu
+        for t in range(a, h):
+            np.add(s[t], inc[t], out=s[t + 1])
+        if np.any(plan.offsets):
+            s += plan.offsets[:, None]
+        states[plan.id] = s
+    for d in model.derived:
+        la = _log_value(states[d.parts[0]], model.transform_of(d.parts[0]))
+        lb = _log_value(states[d.parts[1]], model.transform_of(d.parts[1]))
+        s = la + lb if d.op == "product" else la - lb
+        if d.log_scale:
+            s += d.log_scale
+        states[d.id] = s
+    return states, theta
+
+
+def _log_value(s: np.ndarray, transform: str) -> np.ndarray:
+    """ln X from a transformed state (for shares, ln p = -log1p(exp(-logit p)))."""
+    if transform == "log":
+        return s
+    return -np.logaddexp(0.0, -s)
+
+
+def to_natural(s: np.ndarray, transform: str) -> np.ndarray:
+    return np.exp(s) if transform == "log" else special.expit(s)
+
+
+# ----------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """How N paths split into blocks (and QMC replicates)."""
+
+    n_paths: int
+    method: str
+    n_replicates: int  # 1 unless qmc
+    block: int
+
+    def blocks(self) -> list[tuple[int, int, int, int]]:
+        """(block index, replicate, first path, n paths) for every block, in order."""
+        out = []
+        per_rep = self.n_paths // self.n_replicates
+        idx = 0
+        for r in range(self.n_replicates):
+            for off in range(0, per_rep, self.block):
+                n = min(self.block, per_rep - off)
+                out.append((idx, r, r * per_rep + off, n))
+                idx += 1
+        return out
+
+
+def _layout(n_paths, method, n_replicates) -> BlockLayout:
+    if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer):
+        raise TypeError(f"n_paths: expected an int, got {type(n_paths).__name__}")
+    if n_paths < 1:
+        raise ValueError(f"n_paths: must be at least 1, got {n_paths}")
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
+    if method == "antithetic" and n_paths % 2:
+        raise ValueError(f"n_paths: antithetic pairs need an even number of paths, got {n_paths}")
+    if method == "qmc":
+        if n_paths & (n_paths - 1):
+            raise ValueError(
+                f"n_paths: randomised QMC needs a power of two, got {n_paths} "
+                f"(nearest: {1 << (n_paths.bit_length() - 1)} or {1 << n_paths.bit_length()})"
+            )
+        if not isinstance(n_replicates, int) or n_replicates < 2 or n_replicates & (n_replicates - 1):
+            raise ValueError(f"n_replicates: must be a power of two >= 2, got {n_replicates}")
+        if n_paths // n_replicates < 2:
+            raise ValueError(f"n_paths: {n_paths} paths give fewer than 2 points per replicate "
+                             f"({n_replicates} replicates)")
+        return BlockLayout(int(n_paths), method, n_replicates, BLOCK)
+    return BlockLayout(int(n_paths), method, 1, BLOCK)
+
+
+def _block_seeds(seq: np.random.SeedSequence, layout: BlockLayout):
+    """The root sequence (mc, antithetic) or one child per scrambling (qmc)."""
+    if layout.method == "qmc":
+        return seq.spawn(layout.n_replicates)
+    return seq
+
+
+def _sobol(dim: int, seed):
+    from scipy.stats import qmc
+
+    try:
+        return qmc.Sobol(dim, scramble=True, rng=np.random.Generator(np.random.PCG64(seed)))
+    except TypeError:  # scipy < 1.15
+        return qmc.Sobol(dim, scramble=True, seed=np.random.Generator(np.random.PCG64(seed)))
+
+
+def run_block(model: Model, layout: BlockLayout, seeds, block) -> tuple[dict, np.ndarray]:
+    """Simulate one block: (states, theta)."""
+    idx, rep, first, n = block
+    if layout.method == "qmc":
+        if model.dimension > 21201:
+            raise SimulationError(f"qmc: {model.dimension} dimensions exceed Sobol's 21201")
+        eng = _sobol(model.dimension, seeds[rep])
+        per_rep = layout.n_paths // layout.n_replicates
+        offset = first - rep * per_rep
+        if offset:
+            eng.fast_forward(offset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # balance warning for partial sequences
+            pts = eng.random(n)
+        u, z = _draw_block(model, "qmc", pts, idx, n)
+    else:
+        u, z = _draw_block(model, layout.method, seeds, idx, n)
+    return _simulate_states(model, u, z)
+
+
+def run_blocks(model: Model, layout: BlockLayout, seq, fn, *, chunk_size: int,
+               executor: Executor | None = None, progress=None):
+    """Apply ``fn(states, theta, block)`` to every block; results in block order.
+
+    Chunks of whole blocks go to ``executor`` (any ``concurrent.futures.Executor``)
+    or run here; the numbers do not depend on either.
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
+        raise TypeError(f"chunk_size: expected an int, got {type(chunk_size).__name__}")
+    if chunk_size < BLOCK or chunk_size % BLOCK:
+        raise ValueError(f"chunk_size: must be a positive multiple of {BLOCK} paths, got {chunk_size}")
+    seeds = _block_seeds(seq, layout)
+    blocks = layout.blocks()
+    per = chunk_size // BLOCK
+    chunks = [blocks[i: i + per] for i in range(0, len(blocks), per)]
+    results = []
+    if executor is None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            for ch in chunks:
+                results.extend(_run_chunk(model, layout, seeds, ch, fn))
+                if progress is not None:
+                    progress.update(sum(b[3] for b in ch))
+    else:
+        futures = [executor.submit(_run_chunk, model, layout, seeds, ch, fn) for ch in chunks]
+        for fut, ch in zip(futures, chunks, strict=True):
+            results.extend(fut.result())
+            if progress is not None:
+                progress.update(sum(b[3] for b in ch))
+    return results
+
+
+def _run_chunk(model, layout, seeds, chunk, fn):
+    from threadpoolctl import threadpool_limits
+
+    out = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for block in chunk:
+            states, theta = run_block(model, layout, seeds, block)
+            out.append(fn(states, theta, block))
+    return out
+
+
+# ----------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class Paths:
+    """Simulated paths of a study under one scenario.
+
+    Attributes
+    ----------
+    study_id, scenario_id : str
+    years : ndarray of int, shape (n_years,)
+    states : dict of str -> ndarray, shape (n_paths, n_years)
+        Transformed values: ln X for levels, counts and derived indicators, logit p
+        for shares; NaN before an indicator's start.
+    params : dict of str -> ndarray, shape (n_paths,)
+        Per-path parameter draws ("gdp.growth", "rd_share.start", ...).
+    n_paths : int
+    method : str
+    n_replicates : int
+        QMC replicates (1 otherwise). Paths of replicate r are rows
+        ``r*n/R … (r+1)*n/R``.
+    seed : dict
+        The SeedSequence's entropy and spawn key: pass ``np.random.SeedSequence(**seed)``
+        as ``rng`` to reproduce.
+    model : Model
+        The compiled study and scenario.
+
+    Notes
+    -----
+    Antithetic partners are stored block by block: in each block of
+    :data:`BLOCK` paths, path ``i`` of the first half pairs with path ``i + n/2``.
+    """
+
+    study_id: str
+    scenario_id: str
+    years: np.ndarray
+    states: dict
+    params: dict
+    n_paths: int
+    method: str
+    n_replicates: int
+    seed: dict
+    model: Model = field(repr=False)
+
+    @cached_property
+    def values(self) -> dict:
+        """Natural values (indicator unit; shares as fractions), shape (n_paths, n_years)."""
+        return {k: to_natural(v, self.model.transform_of(k)) for k, v in self.states.items()}
+
+    def __getitem__(self, indicator: str) -> np.ndarray:
+        try:
+            return self.values[indicator]
+        except KeyError:
+            raise KeyError(f"indicator: {indicator!r} is not in these paths "
+                           f"(have {sorted(self.states)})") from None
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(self.states)
+
+    def quantiles(self, indicator: str, q=(0.05, 0.25, 0.5, 0.75, 0.95)):
+        """Quantiles of an indicator by year as a DataFrame (rows: years)."""
+        import pandas as pd
+
+        x = self[indicator]
+        qs = np.quantile(x, q, axis=0)
+        return pd.DataFrame(qs.T, index=pd.Index(self.years, name="year"),
+                            columns=[f"q{v:g}" for v in q])
+
+    def to_frame(self, indicator: str | None = None, *, max_paths: int = 1000):
+        """Long DataFrame (path, year, indicator, value) of the first ``max_paths`` paths."""
+        import pandas as pd
+
+        ids = [indicator] if indicator else list(self.states)
+        frames = []
+        m = min(self.n_paths, max_paths)
+        for i in ids:
+            x = self[i][:m]
+            frames.append(pd.DataFrame({
+                "path": np.repeat(np.arange(m), len(self.years)),
+                "year": np.tile(self.years, m),
+                "indicator": i,
+                "value": x.ravel(),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self) -> str:
+        return (f"Paths(study={self.study_id!r}, scenario={self.scenario_id!r}, "
+                f"n_paths={self.n_paths}, method={self.method!r}, years={self.years[0]}–"
+                f"{self.years[-1]}, indicators={len(self.states)})")
+
+
+def _progress_bar(total, progress, desc):
+    if progress is False:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="path", unit_scale=True, delay=2.0,
+                disable=None if progress is None else not progress, leave=False)
+
+
+def simulate(
+    study: Study,
+    *,
+    scenario: str,
+    n_paths: int = 100_000,
+    rng=None,
+    method: Method = "mc",
+    n_replicates: int = 16,
+    chunk_size: int = DEFAULT_CHUNK,
+    corrections: Literal["use", "ignore"] = "use",
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> Paths:
+    """Simulate every indicator the scenario models, path by path.
+
+    Parameters
+    ----------
+    study : Study
+    scenario : str
+        Id of one of the study's scenarios.
+    n_paths : int
+        Number of paths (a power of two for ``method="qmc"``; even for antithetic).
+    rng : None, int, SeedSequence or Generator
+        Seed; the same ``rng`` gives identical paths for any ``chunk_size`` or executor.
+    method : {"mc", "antithetic", "qmc"}
+    n_replicates : int
+        Independent scramblings for ``"qmc"`` (a power of two, default 16).
+    chunk_size : int
+        Paths per task (a multiple of :data:`BLOCK`); bounds memory of workers.
+    corrections : {"use", "ignore"}
+        Start from a study's corrected alternatives (default) or from stated figures.
+    executor : concurrent.futures.Executor, optional
+        Runs chunks in parallel (a ProcessPoolExecutor or a Dask client's executor).
+    progress : bool or None
+        A progress bar for runs longer than ~2 s; ``None`` shows it only on a terminal.
+
+    Returns
+    -------
+    Paths
+        Arrays of shape (n_paths, n_years) per indicator. Memory is
+        ``8 · n_paths · n_years`` bytes per indicator: for 10^7 paths use
+        :func:`hzforecast.assess` on the study, which keeps counts, not paths.
+
+    Examples
+    --------
+    >>> import hzforecast as hz
+    >>> study = hz.load_study("jiaozuo-2019")
+    >>> paths = hz.simulate(study, scenario="baseline", n_paths=4096, rng=1)
+    >>> paths["gdp"].shape
+    (4096, 8)
+    """
+    seq = as_seed_sequence(rng)
+    layout = _layout(n_paths, method, n_replicates)
+    model = compile_model(study, scenario, corrections=corrections)
+    bar = _progress_bar(n_paths, progress, f"simulate {scenario}")
+
+    def keep(states, theta, block):
+        return states, theta
+
+    try:
+        parts = run_blocks(model, layout, seq, keep, chunk_size=chunk_size, executor=executor,
+                           progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    ids = model.ids
+    states = {i: np.empty((n_paths, model.n_years)) for i in ids}
+    theta = np.empty((len(model.params), n_paths))
+    for (st, th), (_, _, first, n) in zip(parts, layout.blocks(), strict=True):
+        for i in ids:
+            states[i][first: first + n] = st[i].T
+        theta[:, first: first + n] = th
+    params = {p.name: theta[j] for j, p in enumerate(model.params)}
+    return Paths(
+        study_id=study.id, scenario_id=model.scenario_id, years=model.years, states=states,
+        params=params, n_paths=int(n_paths), method=method, n_replicates=layout.n_replicates,
+        seed=describe_seed(seq), model=model,
+    )
+
+
+def paths_blocks(paths: Paths):
+    """Iterate over a Paths result block by block, as the streaming run does."""
+    layout = BlockLayout(paths.n_paths, paths.method, paths.n_replicates, BLOCK)
+    names = [p.name for p in paths.model.params]
+    for block in layout.blocks():
+        _, _, first, n = block
+        st = {k: v[first: first + n].T for k, v in paths.states.items()}
+        th = np.array([paths.params[name][first: first + n] for name in names]).reshape(len(names), n)
+        yield st, th, block
+
