@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/hzforecast run jiaozuo-2019 --paths 100000 --seed 20190128
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -22,7 +22,9 @@ def test_gdp_multiple_flagged_with_likely_reading(jiaozuo):
 def test_budget_revenue_multiple_passes(jiaozuo):
     oks = {f.indicator: f for f in jiaozuo.audit().by_code("multiple-ok")}
     assert oks["budget_revenue"].numbers["implied_factor"] == pytest.approx(11.6 / 0.34)
-    assert "budget_revenue" not in {f.indicator for f in jiaozuo.audit().by_code("multiple-mismatch")}
+    assert "budget_revenue" not in {
+        f.indicator for f in jiaozuo.audit().by_code("multiple-mismatch")
+    }
 
 
 def test_per_capita_population(jiaozuo):
@@ -35,7 +37,10 @@ def test_per_capita_population(jiaozuo):
 def test_implied_cagr_against_plan(jiaozuo):
     hp = [f for f in jiaozuo.audit().by_code("history-vs-plan") if f.indicator == "gdp"]
     cagrs = sorted({round(f.numbers["history_cagr"], 6) for f in hp})
-    assert cagrs == [round((141.95 / 3.9) ** (1 / 14) - 1, 6), round((14195 / 3.9) ** (1 / 14) - 1, 6)]
+    assert cagrs == [
+        round((141.95 / 3.9) ** (1 / 14) - 1, 6),
+        round((14195 / 3.9) ** (1 / 14) - 1, 6),
+    ]
     implausible = jiaozuo.audit().by_code("implausible-history")
     assert [(f.indicator, f.numbers["reading"]) for f in implausible] == [("gdp", "stated")]
 
@@ -62,30 +67,65 @@ def test_targets_without_baseline_are_named(jiaozuo):
 
 def test_target_in_observed_year_is_evaluated(doc):
     doc["indicators"][0]["observations"].append({"year": 2020, "value": 120.0, "source": "src"})
-    doc["targets"].append({"id": "gdp-2020", "indicator": "gdp", "year": 2020, "comparator": ">=",
-                           "value": 115.0, "status": "assumed", "rationale": "t"})
-    doc["targets"].append({"id": "gdp-2020-high", "indicator": "gdp", "year": 2020,
-                           "comparator": ">=", "value": 130.0, "status": "assumed",
-                           "rationale": "t"})
+    doc["targets"].append(
+        {
+            "id": "gdp-2020",
+            "indicator": "gdp",
+            "year": 2020,
+            "comparator": ">=",
+            "value": 115.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    doc["targets"].append(
+        {
+            "id": "gdp-2020-high",
+            "indicator": "gdp",
+            "year": 2020,
+            "comparator": ">=",
+            "value": 130.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
     res = make(doc).audit()
     assert [f.numbers["target"] for f in res.by_code("target-met")] == ["gdp-2020"]
     assert [f.numbers["target"] for f in res.by_code("target-missed")] == ["gdp-2020-high"]
 
 
 def test_target_already_met_and_implausible(doc):
-    doc["targets"].append({"id": "low", "indicator": "gdp", "year": 2023, "comparator": ">=",
-                           "value": 90.0, "status": "assumed", "rationale": "t"})
-    doc["targets"].append({"id": "moon", "indicator": "gdp", "year": 2020, "comparator": ">=",
-                           "value": 1000.0, "status": "assumed", "rationale": "t"})
+    doc["targets"].append(
+        {
+            "id": "low",
+            "indicator": "gdp",
+            "year": 2023,
+            "comparator": ">=",
+            "value": 90.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    doc["targets"].append(
+        {
+            "id": "moon",
+            "indicator": "gdp",
+            "year": 2020,
+            "comparator": ">=",
+            "value": 1000.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
     res = make(doc).audit()
     assert [f.numbers["target"] for f in res.by_code("target-already-met")] == ["low"]
     [f] = res.by_code("target-implausible")
-    assert f.numbers["required_cagr"] == pytest.approx(10 ** 0.5 - 1)
+    assert f.numbers["required_cagr"] == pytest.approx(10**0.5 - 1)
 
 
 def test_required_cagr_closed_form():
     assert required_cagr(108.9, 120.0, 1) == pytest.approx(120 / 108.9 - 1)
-    assert required_cagr(100, 200, 10) == pytest.approx(2 ** 0.1 - 1)
+    assert required_cagr(100, 200, 10) == pytest.approx(2**0.1 - 1)
     with pytest.raises(ValueError, match="years: must be positive, got 0"):
         required_cagr(1, 2, 0)
 

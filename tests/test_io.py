@@ -43,16 +43,22 @@ def test_builtin_and_path(tmp_path, jiaozuo):
 
 
 def test_missing_file_names_builtins(tmp_path):
-    with pytest.raises(StudyFileError, match=r"nope\.toml: no such file, and not a built-in study "
-                       r"\(built-in: \['jiaozuo-2019'\]\)"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"nope\.toml: no such file, and not a built-in study "
+        r"\(built-in: \['jiaozuo-2019'\]\)",
+    ):
         hz.load_study(tmp_path / "nope.toml")
 
 
 def test_wrong_suffix(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text("id: x")
-    with pytest.raises(StudyFileError, match=r"s\.yaml: expected a \.toml or \.json file, got "
-                       r"suffix '\.yaml'"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"s\.yaml: expected a \.toml or \.json file, got "
+        r"suffix '\.yaml'",
+    ):
         hz.load_study(p)
 
 
@@ -73,8 +79,11 @@ def test_invalid_json(tmp_path):
 def test_top_level_must_be_table(tmp_path):
     p = tmp_path / "list.json"
     p.write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(StudyFileError, match=r"list\.json: the top level must be a table/object, "
-                       r"got list"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"list\.json: the top level must be a table/object, "
+        r"got list",
+    ):
         hz.load_study(p)
 
 
@@ -94,7 +103,11 @@ def test_too_large(tmp_path):
 
 def test_too_deep(tmp_path):
     p = tmp_path / "deep.json"
-    p.write_text(json.dumps({"id": "x", "a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}))
+    p.write_text(
+        json.dumps(
+            {"id": "x", "a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+        )
+    )
     with pytest.raises(StudyFileError, match=r"deep\.json: nesting deeper than 32 levels"):
         hz.load_study(p)
 

@@ -48,8 +48,11 @@ def test_every_quote_is_in_the_article(jiaozuo, article):
 def test_every_figure_is_in_its_quote(jiaozuo):
     bad = []
     for where, quote, figure in _quotes(jiaozuo):
-        if figure and _norm(figure).replace("个", "").replace("家", "") not in _norm(quote) \
-                and _norm(figure) not in _norm(quote):
+        if (
+            figure
+            and _norm(figure).replace("个", "").replace("家", "") not in _norm(quote)
+            and _norm(figure) not in _norm(quote)
+        ):
             bad.append((where, figure))
     assert bad == []
 

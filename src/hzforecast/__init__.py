@@ -15,6 +15,7 @@ from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, com
 from .audit import AuditResult, Finding, audit
 from .figures import Figure, FigureError, convert, parse_figure
 from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
+from .simulate import Paths, SimulationError, simulate
 from .spec import (
     Assumption,
     Claim,
@@ -30,7 +31,6 @@ from .spec import (
     Target,
     TargetGroup,
 )
-from .simulate import Paths, SimulationError, simulate
 
 __version__ = "0.1.0"
 

@@ -38,7 +38,8 @@ def as_seed_sequence(rng) -> np.random.SeedSequence:
         return seq.spawn(1)[0]
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
         raise TypeError(
-            f"rng: expected None, an int, a numpy SeedSequence or Generator, got {type(rng).__name__}"
+            "rng: expected None, an int, a numpy SeedSequence or Generator, "
+            f"got {type(rng).__name__}"
         )
     if rng < 0:
         raise ValueError(f"rng: a seed must be non-negative, got {rng}")

@@ -43,11 +43,13 @@ from __future__ import annotations
 import math
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
 from scipy import special
 
+from ._rng import as_seed_sequence, describe_seed
 from .simulate import (
     BLOCK,
     DEFAULT_CHUNK,
@@ -64,7 +66,6 @@ from .simulate import (
     run_blocks,
     to_natural,
 )
-from ._rng import as_seed_sequence, describe_seed
 from .spec import Study, Target
 
 __all__ = [
@@ -170,8 +171,11 @@ class Estimate:
             return f"< {1 / self.n:.1g}"
         if self.bound == ">":
             return f"> {1 - 1 / self.n:.{max(digits, int(math.log10(self.n)) + 1)}g}"
-        return f"{self.value:.{digits}f} ± {self.se:.{digits}f}" if self.se >= 10**-digits / 2 \
+        return (
+            f"{self.value:.{digits}f} ± {self.se:.{digits}f}"
+            if self.se >= 10**-digits / 2
             else f"{self.value:.{digits}f} ± {self.se:.1e}"
+        )
 
     def __str__(self) -> str:
         return self.text()
@@ -205,9 +209,16 @@ def _estimate(s1, s2, nu, n, count, method, rep_s1=None, rep_n=None, smoothed=Fa
         n_eff = float(n)
         se = 0.0
     low, high = wilson_interval(value, n_eff)
-    return Estimate(value=value, se=se, low=low, high=high, n=n, n_eff=n_eff,
-                    count=None if smoothed else count,
-                    estimator="smoothed" if smoothed else "indicator")
+    return Estimate(
+        value=value,
+        se=se,
+        low=low,
+        high=high,
+        n=n,
+        n_eff=n_eff,
+        count=None if smoothed else count,
+        estimator="smoothed" if smoothed else "indicator",
+    )
 
 
 def _exact(met: bool, n: int) -> Estimate:
@@ -268,30 +279,46 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
         # evaluate from observations where the target year is observed
         hist = ind.history(corrections=model.corrections_mode == "use")
         if t.measure == "level" and t.year in hist:
-            plans.append(_TargetPlan(t, unit, True, observed=bool(t.met_by(hist[t.year])),
-                                     observed_value=hist[t.year], ind=ind.id))
+            plans.append(
+                _TargetPlan(
+                    t,
+                    unit,
+                    True,
+                    observed=bool(t.met_by(hist[t.year])),
+                    observed_value=hist[t.year],
+                    ind=ind.id,
+                )
+            )
             continue
         if t.measure in ("growth", "cagr"):
             b = t.year - 1 if t.measure == "growth" else t.base_year
             if b is not None and t.year in hist and b in hist:
                 g = (hist[t.year] / hist[b]) ** (1 / (t.year - b)) - 1
-                plans.append(_TargetPlan(t, unit, True, observed=bool(t.met_by(g)),
-                                         observed_value=g, ind=ind.id))
+                plans.append(
+                    _TargetPlan(
+                        t, unit, True, observed=bool(t.met_by(g)), observed_value=g, ind=ind.id
+                    )
+                )
                 continue
         plan = model.plan(t.indicator)
         if plan is None:
             plans.append(no(f"{t.indicator!r} is not modelled by scenario {model.scenario_id!r}"))
             continue
         if not years[0] <= t.year <= years[-1]:
-            plans.append(no(f"year {t.year} is outside the scenario's years "
-                            f"{years[0]}–{years[-1]}"))
+            plans.append(
+                no(f"year {t.year} is outside the scenario's years {years[0]}–{years[-1]}")
+            )
             continue
         T = int(t.year - years[0])
         transform = model.transform_of(t.indicator)
         anchor = _anchor_of(model, t.indicator)
         if _is_index(model, t.indicator) and t.measure == "level":
-            plans.append(no(f"{t.indicator!r} has no observed or assumed starting level "
-                            f"(simulated as an index), so a level target cannot be assessed"))
+            plans.append(
+                no(
+                    f"{t.indicator!r} has no observed or assumed starting level "
+                    f"(simulated as an index), so a level target cannot be assessed"
+                )
+            )
             continue
         if T <= anchor:
             plans.append(no(f"year {t.year} is not after the start {years[anchor]}"))
@@ -307,8 +334,7 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
             else:
                 base_index = int(t.base_year - years[0])
                 if base_index < anchor:
-                    plans.append(no(f"base_year {t.base_year} is before the start "
-                                    f"{years[anchor]}"))
+                    plans.append(no(f"base_year {t.base_year} is before the start {years[anchor]}"))
                     continue
             w0 = base_index + 1
         c_lo, c_hi = _threshold(t, transform, t.measure)
@@ -317,11 +343,25 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
             if t.measure == "level" or transform == "log":
                 smooth = plan
         start_value, start_kind = _start_of(plan, model)
-        plans.append(_TargetPlan(
-            t, unit, True, ind=t.indicator, transform=transform, t_index=T, w0=w0,
-            base_index=base_index, anchor=anchor, c_lo=c_lo, c_hi=c_hi, smooth=smooth,
-            start_value=start_value, start_year=int(years[anchor]), start_kind=start_kind,
-        ))
+        plans.append(
+            _TargetPlan(
+                t,
+                unit,
+                True,
+                ind=t.indicator,
+                transform=transform,
+                t_index=T,
+                w0=w0,
+                base_index=base_index,
+                anchor=anchor,
+                c_lo=c_lo,
+                c_hi=c_hi,
+                smooth=smooth,
+                start_value=start_value,
+                start_year=int(years[anchor]),
+                start_kind=start_kind,
+            )
+        )
     return plans
 
 
@@ -411,11 +451,11 @@ class _Acc:
 
 def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
     n = v.shape[0]
+    vf = v.astype(float, copy=False)  # booleans would add as logical or
     if method == "antithetic":
         half = n // 2
-        w = 0.5 * (v[:half] + v[half:])
-        return _Acc(float(v.sum()), float(np.dot(w, w)), half, count)
-    vf = v.astype(float, copy=False)
+        w = 0.5 * (vf[:half] + vf[half:])
+        return _Acc(float(vf.sum()), float(np.dot(w, w)), half, count)
     return _Acc(float(vf.sum()), float(np.dot(vf, vf)), n, count)
 
 
@@ -461,8 +501,11 @@ def _block_stats(plans, groups, model, method, states, theta, block):
             "n": n,
         }
         if keep:
-            x_T = to_natural(m_T[:keep], p.transform) if p.target.measure == "level" \
+            x_T = (
+                to_natural(m_T[:keep], p.transform)
+                if p.target.measure == "level"
                 else np.expm1(m_T[:keep])
+            )
             if p.target.measure == "level":
                 if p.start_kind == "derived" or p.t_index == p.anchor:
                     g_T = np.full(keep, np.nan)
@@ -477,7 +520,7 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         reached_in[p.target.id] = hit_T
         reached_by[p.target.id] = acc_by
     out_g = []
-    for g, member_plans in groups:
+    for _group, member_plans in groups:
         if any(not mp.assessable for mp in member_plans):
             out_g.append(None)
             continue
@@ -492,9 +535,19 @@ def _block_stats(plans, groups, model, method, states, theta, block):
             all_in &= reached_in[mp.target.id]
             all_by &= reached_by[mp.target.id]
         ci, cb = int(np.count_nonzero(all_in)), int(np.count_nonzero(all_by))
-        out_g.append({"in": _accumulate(all_in, method, ci), "by": _accumulate(all_by, method, cb),
-                      "rep": rep, "n": n})
+        out_g.append(
+            {
+                "in": _accumulate(all_in, method, ci),
+                "by": _accumulate(all_by, method, cb),
+                "rep": rep,
+                "n": n,
+            }
+        )
     return out_t, out_g
+
+
+def _block_stats_fn(plans, groups, model, method, states, theta, block):
+    return _block_stats(plans, groups, model, method, states, theta, block)
 
 
 def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
@@ -580,7 +633,9 @@ class Assessment:
         for r in self.targets:
             if r.target.id == target_id:
                 return r
-        raise KeyError(f"target: {target_id!r} was not assessed (have {[r.id for r in self.targets]})")
+        raise KeyError(
+            f"target: {target_id!r} was not assessed (have {[r.id for r in self.targets]})"
+        )
 
     def group(self, group_id: str) -> GroupResult:
         for g in self.groups:
@@ -596,9 +651,15 @@ class Assessment:
         for r in self.targets:
             t = r.target
             row = {
-                "kind": "target", "id": t.id, "indicator": t.indicator, "year": t.year,
-                "measure": t.measure, "threshold": t.describe(r.unit if t.measure == "level" else ""),
-                "status": t.status, "assessable": r.assessable, "reason": r.reason,
+                "kind": "target",
+                "id": t.id,
+                "indicator": t.indicator,
+                "year": t.year,
+                "measure": t.measure,
+                "threshold": t.describe(r.unit if t.measure == "level" else ""),
+                "status": t.status,
+                "assessable": r.assessable,
+                "reason": r.reason,
             }
             for name in ("p_in_year", "p_by_year"):
                 e = getattr(r, name)
@@ -607,14 +668,28 @@ class Assessment:
                 row[f"{name}_low"] = e.low if e else np.nan
                 row[f"{name}_high"] = e.high if e else np.nan
                 row[f"{name}_text"] = e.text() if e else ""
-            row.update(required_growth=r.required_growth, anticipated_growth=r.anticipated_growth,
-                       ratio=r.ratio, progress=r.progress, start_year=r.start_year,
-                       start_value=r.start_value, start_kind=r.start_kind)
+            row.update(
+                required_growth=r.required_growth,
+                anticipated_growth=r.anticipated_growth,
+                ratio=r.ratio,
+                progress=r.progress,
+                start_year=r.start_year,
+                start_value=r.start_value,
+                start_kind=r.start_kind,
+            )
             rows.append(row)
         for g in self.groups:
-            row = {"kind": "group", "id": g.group_id, "indicator": "", "year": np.nan,
-                   "measure": "all of " + ",".join(g.targets), "threshold": "", "status": "",
-                   "assessable": g.assessable, "reason": g.reason}
+            row = {
+                "kind": "group",
+                "id": g.group_id,
+                "indicator": "",
+                "year": np.nan,
+                "measure": "all of " + ",".join(g.targets),
+                "threshold": "",
+                "status": "",
+                "assessable": g.assessable,
+                "reason": g.reason,
+            }
             for name, e in (("p_in_year", g.p_all_in_year), ("p_by_year", g.p_all_by_year)):
                 row[name] = e.value if e else np.nan
                 row[f"{name}_se"] = e.se if e else np.nan
@@ -647,15 +722,18 @@ def _growth_summaries(plan: _TargetPlan, g_T, x_T):
         if plan.start_value is not None and plan.t_index > plan.anchor:
             k = t.value
             if t.comparator == "between":
-                k = t.value if plan.start_value < t.value else (
-                    t.high if plan.start_value > t.high else plan.start_value)
+                k = (
+                    t.value
+                    if plan.start_value < t.value
+                    else (t.high if plan.start_value > t.high else plan.start_value)
+                )
             years = plan.t_index - plan.anchor
             required = (k / plan.start_value) ** (1 / years) - 1
         else:
             required = np.nan
         gap = x_T / t.value - 1
     else:
-        required = t.value if t.comparator != "<=" else t.value
+        required = t.value  # the lower end of a band
         gap = x_T - t.value
     vq = dict(zip(QUANTILES, np.quantile(x_T, q).tolist(), strict=True)) if x_T.size else {}
     gq = dict(zip(QUANTILES, np.quantile(gap, q).tolist(), strict=True)) if x_T.size else {}
@@ -664,30 +742,62 @@ def _growth_summaries(plan: _TargetPlan, g_T, x_T):
 
 def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing, notes):
     method = layout.method
-    blocks = layout.blocks()
     n = layout.n_paths
     results = []
     for i, p in enumerate(plans):
         t = p.target
         if not p.assessable:
-            results.append(TargetResult(t, p.unit, False, p.reason, None, None, np.nan, np.nan,
-                                        np.nan, "not assessable", None, None, None))
+            results.append(
+                TargetResult(
+                    t,
+                    p.unit,
+                    False,
+                    p.reason,
+                    None,
+                    None,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    "not assessable",
+                    None,
+                    None,
+                    None,
+                )
+            )
             continue
         if p.observed is not None:
             e = _exact(p.observed, n)
-            results.append(TargetResult(
-                t, p.unit, True, "evaluated from the observation, not forecast", e, e,
-                np.nan, np.nan, np.nan, "met" if p.observed else "missed", t.year,
-                p.observed_value, "observed", observed_value=p.observed_value))
+            results.append(
+                TargetResult(
+                    t,
+                    p.unit,
+                    True,
+                    "evaluated from the observation, not forecast",
+                    e,
+                    e,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    "met" if p.observed else "missed",
+                    t.year,
+                    p.observed_value,
+                    "observed",
+                    observed_value=p.observed_value,
+                )
+            )
             continue
         stats = [pb[0][i] for pb in per_block]
         reps = [s["rep"] for s in stats]
         ns = [s["n"] for s in stats]
         smoothed = p.smooth is not None
-        e_in = _combine([s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed)
-        e_by = _combine([s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed)
+        e_in = _combine(
+            [s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
+        )
+        e_by = _combine(
+            [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
+        )
         by_counts = np.sum([s["by_counts"] for s in stats], axis=0)
-        yrs = model.years[p.w0: p.t_index + 1]
+        yrs = model.years[p.w0 : p.t_index + 1]
         curve = {int(y): float(c) / n for y, c in zip(yrs, by_counts, strict=True)}
         first = {}
         prev = 0
@@ -699,22 +809,46 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         g_T = np.concatenate([s["g_T"] for s in stats if "g_T" in s])
         required, anticipated, vq, gq = _growth_summaries(p, g_T, x_T)
         # the start (observed, or the median of an assumed start) already meets the target
-        achieved = t.measure == "level" and p.start_value is not None and bool(
-            t.met_by(p.start_value))
+        achieved = (
+            t.measure == "level" and p.start_value is not None and bool(t.met_by(p.start_value))
+        )
         ratio = anticipated / required if math.isfinite(required) and required != 0 else np.nan
         status = progress_status(required, anticipated, achieved=achieved)
-        results.append(TargetResult(
-            t, p.unit, True, None, e_in, e_by, float(required), float(anticipated), float(ratio),
-            status, p.start_year, p.start_value, p.start_kind, first_year=first,
-            by_year_curve=curve, value_quantiles=vq, gap_quantiles=gq,
-        ))
+        results.append(
+            TargetResult(
+                t,
+                p.unit,
+                True,
+                None,
+                e_in,
+                e_by,
+                float(required),
+                float(anticipated),
+                float(ratio),
+                status,
+                p.start_year,
+                p.start_value,
+                p.start_kind,
+                first_year=first,
+                by_year_curve=curve,
+                value_quantiles=vq,
+                gap_quantiles=gq,
+            )
+        )
     groups = []
     for j, (g, member_plans) in enumerate(group_specs):
         bad = [mp for mp in member_plans if not mp.assessable]
         if bad:
-            groups.append(GroupResult(g.id, g.targets, False,
-                                      f"target {bad[0].target.id!r} is not assessable: {bad[0].reason}",
-                                      None, None))
+            groups.append(
+                GroupResult(
+                    g.id,
+                    g.targets,
+                    False,
+                    f"target {bad[0].target.id!r} is not assessable: {bad[0].reason}",
+                    None,
+                    None,
+                )
+            )
             continue
         stats = [pb[1][j] for pb in per_block]
         reps = [s["rep"] for s in stats]
@@ -724,9 +858,17 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         groups.append(GroupResult(g.id, g.targets, True, None, e_in, e_by))
     assumed = _assumed_list(study, model)
     return Assessment(
-        study_id=study.id, scenario_id=model.scenario_id, method=method, n_paths=n,
-        n_replicates=layout.n_replicates, seed=seed, smoothing=smoothing, targets=tuple(results),
-        groups=tuple(groups), corrections=model.corrections, notes=tuple(notes),
+        study_id=study.id,
+        scenario_id=model.scenario_id,
+        method=method,
+        n_paths=n,
+        n_replicates=layout.n_replicates,
+        seed=seed,
+        smoothing=smoothing,
+        targets=tuple(results),
+        groups=tuple(groups),
+        corrections=model.corrections,
+        notes=tuple(notes),
         assumed=assumed,
     )
 
@@ -766,7 +908,7 @@ def _select(study: Study, targets, groups):
         glist = [g for g in study.groups if all(tid in ids for tid in g.targets)]
     else:
         glist = []
-        for g in ([groups] if isinstance(groups, str) else groups):
+        for g in [groups] if isinstance(groups, str) else groups:
             try:
                 glist.append(study.group(g))
             except KeyError as exc:
@@ -841,14 +983,26 @@ def assess(
             _block_stats(plans, group_specs, model, paths.method, st, th, block)
             for st, th, block in paths_blocks(paths)
         ]
-        return _finish(study, model, plans, group_specs, per_block, layout, paths.seed, smoothing,
-                       list(model.notes))
+        return _finish(
+            study,
+            model,
+            plans,
+            group_specs,
+            per_block,
+            layout,
+            paths.seed,
+            smoothing,
+            list(model.notes),
+        )
     if not isinstance(paths_or_study, Study):
-        raise TypeError(f"paths_or_study: expected Paths or Study, got {type(paths_or_study).__name__}")
+        raise TypeError(
+            f"paths_or_study: expected Paths or Study, got {type(paths_or_study).__name__}"
+        )
     study = paths_or_study
     if scenario is None:
-        raise ValueError(f"scenario: required when assessing a study (have "
-                         f"{[s.id for s in study.scenarios]})")
+        raise ValueError(
+            f"scenario: required when assessing a study (have {[s.id for s in study.scenarios]})"
+        )
     seq = as_seed_sequence(rng)
     layout = _layout(n_paths, method, n_replicates)
     model = compile_model(study, scenario, corrections=corrections)
@@ -858,18 +1012,26 @@ def assess(
         plans = [_no_smooth(p) for p in plans]
     group_specs = _group_specs(glist, plans)
 
-    def fn(states, theta, block):
-        return _block_stats(plans, group_specs, model, method, states, theta, block)
-
+    fn = partial(_block_stats_fn, plans, group_specs, model, method)
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
     try:
-        per_block = run_blocks(model, layout, seq, fn, chunk_size=chunk_size, executor=executor,
-                               progress=bar)
+        per_block = run_blocks(
+            model, layout, seq, fn, chunk_size=chunk_size, executor=executor, progress=bar
+        )
     finally:
         if bar is not None:
             bar.close()
-    return _finish(study, model, plans, group_specs, per_block, layout, describe_seed(seq),
-                   smoothing, list(model.notes))
+    return _finish(
+        study,
+        model,
+        plans,
+        group_specs,
+        per_block,
+        layout,
+        describe_seed(seq),
+        smoothing,
+        list(model.notes),
+    )
 
 
 def _no_smooth(p: _TargetPlan) -> _TargetPlan:

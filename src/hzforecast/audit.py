@@ -98,8 +98,13 @@ class AuditResult:
 
         return pd.DataFrame(
             [
-                {"severity": f.severity, "code": f.code, "indicator": f.indicator,
-                 "message": f.message, "numbers": dict(f.numbers)}
+                {
+                    "severity": f.severity,
+                    "code": f.code,
+                    "indicator": f.indicator,
+                    "message": f.message,
+                    "numbers": dict(f.numbers),
+                }
                 for f in self.findings
             ],
             columns=["severity", "code", "indicator", "message", "numbers"],
@@ -108,9 +113,13 @@ class AuditResult:
     def __str__(self) -> str:
         if not self.findings:
             return f"Audit of {self.study_id!r}: no findings."
-        counts = {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")}
-        head = (f"Audit of {self.study_id!r}: {counts['error']} error(s), "
-                f"{counts['warning']} warning(s), {counts['info']} note(s)")
+        counts = {
+            s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")
+        }
+        head = (
+            f"Audit of {self.study_id!r}: {counts['error']} error(s), "
+            f"{counts['warning']} warning(s), {counts['info']} note(s)"
+        )
         lines = [head]
         for f in self.findings:
             tag = {"error": "ERROR", "warning": "WARN ", "info": "info "}[f.severity]
@@ -128,9 +137,11 @@ class AuditResult:
             f"<td style='text-align:left'>{escape(f.message)}</td></tr>"
             for f in self.findings
         )
-        return (f"<p><b>Audit of {escape(self.study_id)}</b></p><table><thead><tr><th>severity"
-                f"</th><th>code</th><th>indicator</th><th>message</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>")
+        return (
+            f"<p><b>Audit of {escape(self.study_id)}</b></p><table><thead><tr><th>severity"
+            f"</th><th>code</th><th>indicator</th><th>message</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
 
 def required_cagr(x0: float, threshold: float, years: float) -> float:
@@ -173,13 +184,18 @@ def audit(study: Study) -> AuditResult:
     for i in study.indicators:
         for o in i.observations:
             if o.correction is not None:
-                out.append(Finding(
-                    "warning", "correction", i.id,
-                    f"{o.year}: the source states {o.text or _fmt(o.value)} ({_fmt(o.value)} {i.unit}); "
-                    f"the study carries the alternative {_fmt(o.correction.value)} {i.unit} "
-                    f"(assumed: {o.correction.rationale})",
-                    {"year": o.year, "stated": o.value, "alternative": o.correction.value},
-                ))
+                out.append(
+                    Finding(
+                        "warning",
+                        "correction",
+                        i.id,
+                        f"{o.year}: the source states {o.text or _fmt(o.value)} "
+                        f"({_fmt(o.value)} {i.unit}); "
+                        f"the study carries the alternative {_fmt(o.correction.value)} {i.unit} "
+                        f"(assumed: {o.correction.rationale})",
+                        {"year": o.year, "stated": o.value, "alternative": o.correction.value},
+                    )
+                )
 
     for c in study.claims:
         indicator = ind[c.indicator]
@@ -188,39 +204,63 @@ def audit(study: Study) -> AuditResult:
         elif c.kind == "per_capita":
             a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
             if a is None or b is None:
-                out.append(Finding("warning", "per-capita", c.indicator,
-                                   f"claim {c.id}: no observation of both figures in {c.year}"))
+                out.append(
+                    Finding(
+                        "warning",
+                        "per-capita",
+                        c.indicator,
+                        f"claim {c.id}: no observation of both figures in {c.year}",
+                    )
+                )
                 continue
             pop = b.value / a.value * c.value
             qual = " (at least)" if b.qualifier in ("more_than", "at_least") else ""
-            out.append(Finding(
-                "info", "per-capita", c.indicator,
-                f"{_fmt(b.value)} {ind[c.other].unit} of {c.other} at {_fmt(a.value)} per "
-                f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
-                f"({pop / 1e4:.3g}万人) in {c.year}",
-                {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
-            ))
+            out.append(
+                Finding(
+                    "info",
+                    "per-capita",
+                    c.indicator,
+                    f"{_fmt(b.value)} {ind[c.other].unit} of {c.other} at {_fmt(a.value)} per "
+                    f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
+                    f"({pop / 1e4:.3g}万人) in {c.year}",
+                    {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
+                )
+            )
         elif c.kind == "part_of":
             a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
             if a is None or b is None:
-                out.append(Finding("warning", "part-of", c.indicator,
-                                   f"claim {c.id}: no observation of both figures in {c.year}"))
+                out.append(
+                    Finding(
+                        "warning",
+                        "part-of",
+                        c.indicator,
+                        f"claim {c.id}: no observation of both figures in {c.year}",
+                    )
+                )
                 continue
             share = a.value / b.value
             if share > 1 + 1e-12:
-                out.append(Finding(
-                    "error", "part-of", c.indicator,
-                    f"{c.indicator} ({_fmt(a.value)}) exceeds {c.other} ({_fmt(b.value)}) in "
-                    f"{c.year}, of which it is stated to be a part",
-                    {"part": a.value, "whole": b.value, "share": share},
-                ))
+                out.append(
+                    Finding(
+                        "error",
+                        "part-of",
+                        c.indicator,
+                        f"{c.indicator} ({_fmt(a.value)}) exceeds {c.other} ({_fmt(b.value)}) in "
+                        f"{c.year}, of which it is stated to be a part",
+                        {"part": a.value, "whole": b.value, "share": share},
+                    )
+                )
             else:
-                out.append(Finding(
-                    "info", "part-of", c.indicator,
-                    f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
-                    f"({_fmt(a.value)} of {_fmt(b.value)} {indicator.unit})",
-                    {"part": a.value, "whole": b.value, "share": share},
-                ))
+                out.append(
+                    Finding(
+                        "info",
+                        "part-of",
+                        c.indicator,
+                        f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
+                        f"({_fmt(a.value)} of {_fmt(b.value)} {indicator.unit})",
+                        {"part": a.value, "whole": b.value, "share": share},
+                    )
+                )
 
     # history: implausible sustained growth, and against the plan
     growth_targets = {}
@@ -237,22 +277,37 @@ def audit(study: Study) -> AuditResult:
                 continue
             cagr = required_cagr(first.value, x1, span)
             if cagr > IMPLAUSIBLE_CAGR and span >= 5:
-                out.append(Finding(
-                    "warning", "implausible-history", i.id,
-                    f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
-                    f"{cagr:.1%} a year for {span} years",
-                    {"from": first.value, "to": x1, "years": span, "cagr": cagr, "reading": label},
-                ))
+                out.append(
+                    Finding(
+                        "warning",
+                        "implausible-history",
+                        i.id,
+                        f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
+                        f"{cagr:.1%} a year for {span} years",
+                        {
+                            "from": first.value,
+                            "to": x1,
+                            "years": span,
+                            "cagr": cagr,
+                            "reading": label,
+                        },
+                    )
+                )
             for t in growth_targets.get(i.id, []):
                 if t.year <= last.year:
                     continue
                 band = t.describe()
-                out.append(Finding(
-                    "info", "history-vs-plan", i.id,
-                    f"history {first.year}→{last.year} ({label} figure) grew {cagr:.1%} a year; "
-                    f"target {t.id} asks {band} in {t.year}",
-                    {"history_cagr": cagr, "target": t.id, "reading": label},
-                ))
+                out.append(
+                    Finding(
+                        "info",
+                        "history-vs-plan",
+                        i.id,
+                        f"history {first.year}→{last.year} ({label} figure) grew "
+                        f"{cagr:.1%} a year; "
+                        f"target {t.id} asks {band} in {t.year}",
+                        {"history_cagr": cagr, "target": t.id, "reading": label},
+                    )
+                )
 
     for t in study.targets:
         out.extend(_check_target(t, ind[t.indicator], study))
@@ -273,18 +328,28 @@ def _check_multiple(c, indicator):
     b = indicator.observation(c.to_year)
     text = c.text or f"×{_fmt(c.value)}"
     if a is None or b is None:
-        return [Finding("warning", "multiple-unchecked", indicator.id,
-                        f"claim {c.id} ({text}): no observations in both {c.from_year} and {c.to_year}")]
+        return [
+            Finding(
+                "warning",
+                "multiple-unchecked",
+                indicator.id,
+                f"claim {c.id} ({text}): no observations in both {c.from_year} and {c.to_year}",
+            )
+        ]
     factor = b.value / a.value
     expected = c.value
     numbers = {"from": a.value, "to": b.value, "implied_factor": factor, "stated_factor": expected}
     if math.isclose(factor, expected, rel_tol=MULTIPLE_RTOL):
-        return [Finding(
-            "info", "multiple-ok", indicator.id,
-            f"{text} from {c.from_year} to {c.to_year}: {_fmt(a.value)} → {_fmt(b.value)} "
-            f"{indicator.unit} is ×{factor:.3g}, consistent with ×{_fmt(expected)}",
-            numbers,
-        )]
+        return [
+            Finding(
+                "info",
+                "multiple-ok",
+                indicator.id,
+                f"{text} from {c.from_year} to {c.to_year}: {_fmt(a.value)} → {_fmt(b.value)} "
+                f"{indicator.unit} is ×{factor:.3g}, consistent with ×{_fmt(expected)}",
+                numbers,
+            )
+        ]
     # suggest a reading of the later figure shifted by a power of ten (a lost decimal point)
     suggestions = []
     for k in range(-6, 7):
@@ -294,15 +359,21 @@ def _check_multiple(c, indicator):
         if math.isclose(cand / a.value, expected, rel_tol=MULTIPLE_RTOL):
             suggestions.append(round(cand, 10))
     alt = b.correction.value if b.correction is not None else None
-    msg = (f"{text} from {c.from_year} to {c.to_year} means ×{_fmt(expected)}, but "
-           f"{_fmt(a.value)} → {_fmt(b.value)} {indicator.unit} (as stated) is ×{factor:.4g}")
+    msg = (
+        f"{text} from {c.from_year} to {c.to_year} means ×{_fmt(expected)}, but "
+        f"{_fmt(a.value)} → {_fmt(b.value)} {indicator.unit} (as stated) is ×{factor:.4g}"
+    )
     if suggestions:
-        msg += f"; {_fmt(suggestions[0])} {indicator.unit} would fit (×{suggestions[0] / a.value:.3g})"
+        msg += (
+            f"; {_fmt(suggestions[0])} {indicator.unit} would fit (×{suggestions[0] / a.value:.3g})"
+        )
         numbers["suggested"] = suggestions[0]
     if alt is not None:
         ok = math.isclose(alt / a.value, expected, rel_tol=MULTIPLE_RTOL)
-        msg += (f"; the study's alternative {_fmt(alt)} {indicator.unit} "
-                f"{'fits' if ok else 'does not fit either'}")
+        msg += (
+            f"; the study's alternative {_fmt(alt)} {indicator.unit} "
+            f"{'fits' if ok else 'does not fit either'}"
+        )
         numbers["alternative"] = alt
         numbers["alternative_fits"] = ok
     return [Finding("error", "multiple-mismatch", indicator.id, msg, numbers)]
@@ -310,7 +381,9 @@ def _check_multiple(c, indicator):
 
 def _check_target(t: Target, indicator, study):
     out = []
-    what = f"target {t.id} ({t.describe(indicator.unit if t.measure == 'level' else '')} in {t.year})"
+    what = (
+        f"target {t.id} ({t.describe(indicator.unit if t.measure == 'level' else '')} in {t.year})"
+    )
     obs = indicator.observations
     if t.measure == "level" and not obs and indicator.derived is None:
         has_start = any(
@@ -318,19 +391,27 @@ def _check_target(t: Target, indicator, study):
             for sc in study.scenarios
         )
         if has_start:
-            out.append(Finding(
-                "warning", "no-baseline", indicator.id,
-                f"{what}: no observed level; scenarios assume a starting level, so the "
-                f"answer rests on that assumption",
-                {"target": t.id},
-            ))
+            out.append(
+                Finding(
+                    "warning",
+                    "no-baseline",
+                    indicator.id,
+                    f"{what}: no observed level; scenarios assume a starting level, so the "
+                    f"answer rests on that assumption",
+                    {"target": t.id},
+                )
+            )
         else:
-            out.append(Finding(
-                "warning", "no-baseline", indicator.id,
-                f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
-                f"until a starting level is supplied",
-                {"target": t.id},
-            ))
+            out.append(
+                Finding(
+                    "warning",
+                    "no-baseline",
+                    indicator.id,
+                    f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
+                    f"until a starting level is supplied",
+                    {"target": t.id},
+                )
+            )
         return out
     if t.measure != "level" or not obs:
         if t.measure in ("growth", "cagr") and obs:
@@ -340,12 +421,16 @@ def _check_target(t: Target, indicator, study):
     o = indicator.observation(t.year)
     if o is not None:
         met = bool(t.met_by(o.value))
-        out.append(Finding(
-            "info", "target-met" if met else "target-missed", indicator.id,
-            f"{what}: observed {_fmt(o.value)} in {t.year}: {'met' if met else 'missed'} "
-            f"(evaluated from the observation, not forecast)",
-            {"target": t.id, "observed": o.value, "met": met},
-        ))
+        out.append(
+            Finding(
+                "info",
+                "target-met" if met else "target-missed",
+                indicator.id,
+                f"{what}: observed {_fmt(o.value)} in {t.year}: {'met' if met else 'missed'} "
+                f"(evaluated from the observation, not forecast)",
+                {"target": t.id, "observed": o.value, "met": met},
+            )
+        )
         return out
     last = obs[-1]
     if last.year >= t.year:
@@ -353,21 +438,29 @@ def _check_target(t: Target, indicator, study):
     years = t.year - last.year
     for label, x0 in _readings(last):
         if bool(t.met_by(x0)) and t.comparator == ">=":
-            out.append(Finding(
-                "info", "target-already-met", indicator.id,
-                f"{what}: already met by the {label} {last.year} figure {_fmt(x0)}",
-                {"target": t.id, "last": x0},
-            ))
+            out.append(
+                Finding(
+                    "info",
+                    "target-already-met",
+                    indicator.id,
+                    f"{what}: already met by the {label} {last.year} figure {_fmt(x0)}",
+                    {"target": t.id, "last": x0},
+                )
+            )
             continue
         if t.comparator in (">=", "between") and x0 > 0 and t.value > 0:
             req = required_cagr(x0, t.value, years)
             if req > IMPLAUSIBLE_CAGR:
-                out.append(Finding(
-                    "warning", "target-implausible", indicator.id,
-                    f"{what}: needs {req:.1%} a year from the {label} {last.year} figure "
-                    f"{_fmt(x0)}",
-                    {"target": t.id, "required_cagr": req, "from": x0},
-                ))
+                out.append(
+                    Finding(
+                        "warning",
+                        "target-implausible",
+                        indicator.id,
+                        f"{what}: needs {req:.1%} a year from the {label} {last.year} figure "
+                        f"{_fmt(x0)}",
+                        {"target": t.id, "required_cagr": req, "from": x0},
+                    )
+                )
     return out
 
 
@@ -380,10 +473,14 @@ def _evaluate_growth_target(t, indicator, what):
     if t.year in hist and base in hist:
         g = required_cagr(hist[base], hist[t.year], t.year - base)
         met = bool(t.met_by(g))
-        out.append(Finding(
-            "info", "target-met" if met else "target-missed", indicator.id,
-            f"{what}: observed {g:.2%} — {'met' if met else 'missed'} (evaluated from the "
-            f"observations, not forecast)",
-            {"target": t.id, "observed": g, "met": met},
-        ))
+        out.append(
+            Finding(
+                "info",
+                "target-met" if met else "target-missed",
+                indicator.id,
+                f"{what}: observed {g:.2%} — {'met' if met else 'missed'} (evaluated from the "
+                f"observations, not forecast)",
+                {"target": t.id, "observed": g, "met": met},
+            )
+        )
     return out

@@ -70,15 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=["mc", "antithetic", "qmc"], default="mc")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.add_argument("--lang", choices=["en", "zh"], default="en")
-    s.add_argument("--corrections", choices=["use", "ignore"], default="use",
-                   help="start from the study's corrected alternatives (default) or stated figures")
+    s.add_argument(
+        "--corrections",
+        choices=["use", "ignore"],
+        default="use",
+        help="start from the study's corrected alternatives (default) or stated figures",
+    )
     s.add_argument("--no-audit", action="store_true", help="do not print the audit findings")
     s.add_argument("--no-progress", action="store_true")
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its one line (or --help / --version)
+        return int(exc.code or 0)
     try:
         return _dispatch(args)
     except StudyFileError as exc:
@@ -122,8 +129,15 @@ def _run(study, args) -> int:
         raise ValueError(f"--paths: --method qmc needs a power of two, got {n}")
     seq = np.random.SeedSequence(args.seed)
     results = [
-        assess(study, scenario=sid, n_paths=n, rng=seq, method=args.method,
-               corrections=args.corrections, progress=False if args.no_progress else None)
+        assess(
+            study,
+            scenario=sid,
+            n_paths=n,
+            rng=seq,
+            method=args.method,
+            corrections=args.corrections,
+            progress=False if args.no_progress else None,
+        )
         for sid in scenarios
     ]
     if args.format == "table":
@@ -147,12 +161,34 @@ def _run(study, args) -> int:
     else:
         out = []
         for r in results:
-            rows = json.loads(r.to_frame().to_json(orient="records"))
-            out.append({"scenario": r.scenario_id, "n_paths": r.n_paths, "method": r.method,
-                        "seed": args.seed, "corrections": list(r.corrections),
-                        "assumptions": list(r.assumed), "targets": rows})
+            frame = r.to_frame()
+            rows = [
+                {
+                    k: (None if isinstance(v, float) and v != v else _plain(v))
+                    for k, v in row.items()
+                }
+                for row in frame.to_dict(orient="records")
+            ]
+            out.append(
+                {
+                    "scenario": r.scenario_id,
+                    "n_paths": r.n_paths,
+                    "method": r.method,
+                    "seed": args.seed,
+                    "corrections": list(r.corrections),
+                    "assumptions": list(r.assumed),
+                    "targets": rows,
+                }
+            )
         print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
     return 0
+
+
+def _plain(v):
+    """numpy scalars to Python numbers, full precision."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
 
 
 if __name__ == "__main__":  # pragma: no cover

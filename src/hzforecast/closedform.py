@@ -49,8 +49,15 @@ def _z_level(x0, threshold, growth, sigma, years):
     return (math.log(x0 / threshold) + math.log1p(growth) * years) / (sigma * math.sqrt(years))
 
 
-def prob_level(x0: float, threshold: float, *, growth: float, sigma: float, years: float,
-               comparator: str = ">=") -> float:
+def prob_level(
+    x0: float,
+    threshold: float,
+    *,
+    growth: float,
+    sigma: float,
+    years: float,
+    comparator: str = ">=",
+) -> float:
     r"""P(X_T ≥ K) (or ≤) for log-normal growth with fixed growth and volatility.
 
     Parameters
@@ -84,8 +91,9 @@ def prob_level(x0: float, threshold: float, *, growth: float, sigma: float, year
     raise ValueError(f"comparator: expected '>=' or '<=', got {comparator!r}")
 
 
-def prob_share(p0: float, threshold: float, *, drift: float, sigma: float, years: float,
-               comparator: str = ">=") -> float:
+def prob_share(
+    p0: float, threshold: float, *, drift: float, sigma: float, years: float, comparator: str = ">="
+) -> float:
     r"""P(p_T ≥ K) for a share on a logit random walk with drift ``drift`` per year."""
     for name, v in (("p0", p0), ("threshold", threshold)):
         if not 0 < v < 1:
@@ -118,17 +126,23 @@ def prob_two_levels(x0, thresholds, *, growth, sigma, years, rho: float) -> floa
     if not -1 <= c <= 1:
         raise ValueError(f"rho: must be in [-1, 1], got {rho!r}")
     # P(Y1 >= z1, Y2 >= z2) = P(-Y1 <= -z1, -Y2 <= -z2) for standard bivariate normal
+    if c >= 1.0:
+        return float(special.ndtr(-max(z)))
+    if c <= -1.0:
+        return float(max(0.0, special.ndtr(-z[0]) - special.ndtr(z[1])))
     mvn = stats.multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, c], [c, 1.0]])
     return float(mvn.cdf([-z[0], -z[1]]))
 
 
-def prob_level_uncertain_growth(x0, threshold, *, growth_dist, sigma, years,
-                                comparator: str = ">=") -> float:
+def prob_level_uncertain_growth(
+    x0, threshold, *, growth_dist, sigma, years, comparator: str = ">="
+) -> float:
     r"""P(X_T ≥ K) when the yearly growth g is drawn once from ``growth_dist``.
 
     ``growth_dist`` is any distribution of :mod:`hzforecast.distributions`;
     the answer is :math:`\int_0^1 \Phi(z(g(u)))\,du` by adaptive quadrature.
     """
+
     def f(u):
         g = float(growth_dist.ppf(np.array([u]))[0])
         return prob_level(x0, threshold, growth=g, sigma=sigma, years=years, comparator=comparator)
@@ -137,8 +151,9 @@ def prob_level_uncertain_growth(x0, threshold, *, growth_dist, sigma, years,
     return float(val)
 
 
-def required_drift(x0: float, threshold: float, *, sigma: float, years: float,
-                   probability: float) -> float:
+def required_drift(
+    x0: float, threshold: float, *, sigma: float, years: float, probability: float
+) -> float:
     r"""The median growth g at which P(X_T ≥ K) equals ``probability``.
 
     Inverts :func:`prob_level`: :math:`\ln(1+g) = (\ln(K/x_0) + \sigma\sqrt{T}\,

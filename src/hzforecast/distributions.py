@@ -76,8 +76,9 @@ class _Dist(BaseModel):
         return float(lo), float(hi)
 
     def describe(self) -> str:
-        fields = ", ".join(f"{k}={v:g}" for k, v in self.model_dump().items() if k != "dist"
-                           and v is not None)
+        fields = ", ".join(
+            f"{k}={v:g}" for k, v in self.model_dump().items() if k != "dist" and v is not None
+        )
         return f"{self.dist}({fields})"  # type: ignore[attr-defined]
 
 
@@ -157,8 +158,9 @@ class Normal(_Dist):
     low: Finite | None = None
     high: Finite | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
-                              serialize_by_alias=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
 
     @model_validator(mode="after")
     def _check(self):

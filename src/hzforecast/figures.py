@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 __all__ = [
@@ -203,7 +203,9 @@ _MULTIPLE_RE = re.compile(
     r"^(?P<verb>增长|增加|提高|翻)?(?P<to>到|为|了)?" + _NUM + r"(?P<unit>倍|番)$"
 )
 _RANGE_RE = re.compile(
-    r"^(?P<lo>[0-9]+(?:\.[0-9]+)?)" + _RANGE_SEP + r"(?P<hi>[0-9]+(?:\.[0-9]+)?)(?P<unit>%|[^\d\s]*)$"
+    r"^(?P<lo>[0-9]+(?:\.[0-9]+)?)"
+    + _RANGE_SEP
+    + r"(?P<hi>[0-9]+(?:\.[0-9]+)?)(?P<unit>%|[^\d\s]*)$"
 )
 
 
@@ -243,7 +245,9 @@ def parse_figure(text: str) -> Figure:
         n = float(m["num"])
         if m["unit"] == "番":  # 翻N番: doubled N times
             return Figure(2.0**n, "倍", "exact", text, kind="multiple_of")
-        kind = "multiple_of" if m["to"] in ("到", "为") or m["verb"] is None else "multiple_increase"
+        kind = (
+            "multiple_of" if m["to"] in ("到", "为") or m["verb"] is None else "multiple_increase"
+        )
         return Figure(n, "倍", "exact", text, kind=kind)
 
     qualifier: Qualifier = "exact"

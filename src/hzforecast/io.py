@@ -152,7 +152,9 @@ def _depth(obj, limit: int, level: int = 0) -> int:
 def study_from_dict(raw, *, name: str = "<dict>") -> Study:
     """Validate plain data (as read from TOML or JSON) into a :class:`Study`."""
     if not isinstance(raw, dict):
-        raise StudyFileError(f"{name}: the top level must be a table/object, got {type(raw).__name__}")
+        raise StudyFileError(
+            f"{name}: the top level must be a table/object, got {type(raw).__name__}"
+        )
     if _depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise StudyFileError(f"{name}: nesting deeper than {MAX_DEPTH} levels")
     try:
@@ -180,9 +182,11 @@ def format_validation_error(exc: ValidationError, name: str) -> str:
         where = _loc(err["loc"]) or "(top level)"
         msg = err["msg"]
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         got = err.get("input")
-        show_got = err["type"] not in ("value_error", "missing") and not isinstance(got, dict | list)
+        show_got = err["type"] not in ("value_error", "missing") and not isinstance(
+            got, dict | list
+        )
         if show_got:
             text = repr(got)
             if len(text) > 80:

@@ -33,13 +33,22 @@ def study_frame(study: Study, what: str = "observations"):
         rows = []
         for i in study.indicators:
             for o in i.observations:
-                rows.append({
-                    "indicator": i.id, "name_zh": i.name_zh, "name_en": i.name_en,
-                    "year": o.year, "value": o.value, "unit": i.unit, "kind": i.kind,
-                    "text": o.text, "qualifier": o.qualifier, "source": o.source,
-                    "quote": o.quote,
-                    "alternative": o.correction.value if o.correction else None,
-                })
+                rows.append(
+                    {
+                        "indicator": i.id,
+                        "name_zh": i.name_zh,
+                        "name_en": i.name_en,
+                        "year": o.year,
+                        "value": o.value,
+                        "unit": i.unit,
+                        "kind": i.kind,
+                        "text": o.text,
+                        "qualifier": o.qualifier,
+                        "source": o.source,
+                        "quote": o.quote,
+                        "alternative": o.correction.value if o.correction else None,
+                    }
+                )
         return pd.DataFrame(rows)
     if what == "targets":
         groups = {}
@@ -49,13 +58,24 @@ def study_frame(study: Study, what: str = "observations"):
         rows = []
         for t in study.targets:
             ind = study.indicator(t.indicator)
-            rows.append({
-                "target": t.id, "indicator": t.indicator, "year": t.year, "measure": t.measure,
-                "comparator": t.comparator, "value": t.value, "high": t.high,
-                "unit": ind.unit if t.measure == "level" else "growth",
-                "status": t.status, "text": t.text, "source": t.source, "quote": t.quote,
-                "rationale": t.rationale, "groups": ",".join(groups.get(t.id, [])),
-            })
+            rows.append(
+                {
+                    "target": t.id,
+                    "indicator": t.indicator,
+                    "year": t.year,
+                    "measure": t.measure,
+                    "comparator": t.comparator,
+                    "value": t.value,
+                    "high": t.high,
+                    "unit": ind.unit if t.measure == "level" else "growth",
+                    "status": t.status,
+                    "text": t.text,
+                    "source": t.source,
+                    "quote": t.quote,
+                    "rationale": t.rationale,
+                    "groups": ",".join(groups.get(t.id, [])),
+                }
+            )
         return pd.DataFrame(rows)
     raise ValueError(f"what: expected 'observations' or 'targets', got {what!r}")
 
@@ -75,8 +95,11 @@ def study_summary(study: Study, lang: str = "en") -> str:
             lines.append(f"  {i.id:<30} {iname}: (no observation)")
             continue
         for o in i.observations:
-            alt = (f"  [alternative {format_value(o.correction.value, i.unit, i.kind)}, assumed]"
-                   if o.correction else "")
+            alt = (
+                f"  [alternative {format_value(o.correction.value, i.unit, i.kind)}, assumed]"
+                if o.correction
+                else ""
+            )
             shown = o.text or format_value(o.value, i.unit, i.kind)
             lines.append(f"  {i.id:<30} {o.year}: {shown}{alt}")
             if o.quote:
@@ -106,11 +129,14 @@ def study_html(study: Study, lang: str = "en") -> str:
     for i in study.indicators:
         iname = i.name_zh if lang == "zh" else i.name_en
         for o in i.observations:
-            alt = (f" <span style='color:#a15c00'>(alt. {format_value(o.correction.value, i.unit, i.kind)},"
-                   " assumed)</span>" if o.correction else "")
+            alt = ""
+            if o.correction:
+                shown = format_value(o.correction.value, i.unit, i.kind)
+                alt = f" <span style='color:#a15c00'>(alt. {shown}, assumed)</span>"
+            figure = escape(o.text or format_value(o.value, i.unit, i.kind))
             rows.append(
                 f"<tr><td>{escape(i.id)}</td><td>{escape(iname)}</td><td>{o.year}</td>"
-                f"<td title='{escape(o.quote or '')}'>{escape(o.text or format_value(o.value, i.unit, i.kind))}"
+                f"<td title='{escape(o.quote or '')}'>{figure}"
                 f"{alt}</td><td>{escape(o.source)}</td></tr>"
             )
     trows = []
@@ -121,7 +147,8 @@ def study_html(study: Study, lang: str = "en") -> str:
         trows.append(
             f"<tr><td>{escape(t.id)}</td><td>{t.year}</td><td>{escape(t.describe(unit))}</td>"
             f"<td style='color:{colour}'>{t.status}</td>"
-            f"<td title='{escape(t.quote or t.rationale or '')}'>{escape(t.source or 'analyst')}</td></tr>"
+            f"<td title='{escape(t.quote or t.rationale or '')}'>"
+            f"{escape(t.source or 'analyst')}</td></tr>"
         )
     return (
         f"<p><b>{escape(study.name_zh)} / {escape(study.name_en)}</b> "
@@ -142,9 +169,15 @@ def _pct(x: float, digits: int = 1) -> str:
 
 
 _STATUS_ZH = {
-    "on track": "进度正常", "needs acceleration": "需加速", "far off": "差距较大",
-    "regressing": "倒退", "achieved": "已实现", "met": "已达成", "missed": "未达成",
-    "not assessable": "无法评估", "unknown": "未知",
+    "on track": "进度正常",
+    "needs acceleration": "需加速",
+    "far off": "差距较大",
+    "regressing": "倒退",
+    "achieved": "已实现",
+    "met": "已达成",
+    "missed": "未达成",
+    "not assessable": "无法评估",
+    "unknown": "未知",
 }
 
 
@@ -156,14 +189,37 @@ def _threshold_text(r) -> str:
 def assessment_table(a, lang: str = "en") -> str:
     """Fixed-width table of an :class:`~hzforecast.assess.Assessment`."""
     check_lang(lang)
-    head = (f"Scenario {a.scenario_id!r} — {a.n_paths:,} paths, method {a.method}"
-            f"{f' ({a.n_replicates} scramblings)' if a.method == 'qmc' else ''}, "
-            f"seed entropy {a.seed['entropy']}"
-            f"{', last-year shock integrated analytically' if a.smoothing else ''}")
-    cols = ["target", "year", "threshold", "src", "start", "required", "anticip.",
-            "P(in year)", "P(by year)", "status"]
+    head = (
+        f"Scenario {a.scenario_id!r} — {a.n_paths:,} paths, method {a.method}"
+        f"{f' ({a.n_replicates} scramblings)' if a.method == 'qmc' else ''}, "
+        f"seed entropy {a.seed['entropy']}"
+        f"{', last-year shock integrated analytically' if a.smoothing else ''}"
+    )
+    cols = [
+        "target",
+        "year",
+        "threshold",
+        "src",
+        "start",
+        "required",
+        "anticip.",
+        "P(in year)",
+        "P(by year)",
+        "status",
+    ]
     if lang == "zh":
-        cols = ["目标", "年份", "阈值", "来源", "起点", "所需增速", "预期增速", "当年P", "截至当年P", "状态"]
+        cols = [
+            "目标",
+            "年份",
+            "阈值",
+            "来源",
+            "起点",
+            "所需增速",
+            "预期增速",
+            "当年P",
+            "截至当年P",
+            "状态",
+        ]
     rows = []
     for r in a.targets:
         t = r.target
@@ -171,35 +227,70 @@ def assessment_table(a, lang: str = "en") -> str:
         if lang == "zh":
             src = "原文" if t.status == "stated" else "假设"
         start = ""
-        if r.start_value is not None and r.start_kind != "observed" or r.start_kind == "assumed":
+        if (r.start_value is not None and r.start_kind != "observed") or r.start_kind == "assumed":
             start = {"corrected": "corr.", "assumed": "assumed"}.get(r.start_kind or "", "")
         elif r.start_year is not None:
             start = str(r.start_year)
         if not r.assessable:
-            rows.append([t.id, str(t.year), _threshold_text(r), src, "", "", "", "—", "—",
-                         (r.reason or "")[:70]])
+            rows.append(
+                [
+                    t.id,
+                    str(t.year),
+                    _threshold_text(r),
+                    src,
+                    "",
+                    "",
+                    "",
+                    "—",
+                    "—",
+                    (r.reason or "")[:70],
+                ]
+            )
             continue
         status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
-        rows.append([
-            t.id, str(t.year), _threshold_text(r), src, start,
-            _pct(r.required_growth), _pct(r.anticipated_growth),
-            r.p_in_year.text(), r.p_by_year.text(), status,
-        ])
+        rows.append(
+            [
+                t.id,
+                str(t.year),
+                _threshold_text(r),
+                src,
+                start,
+                _pct(r.required_growth),
+                _pct(r.anticipated_growth),
+                r.p_in_year.text(),
+                r.p_by_year.text(),
+                status,
+            ]
+        )
     for g in a.groups:
         label = f"group {g.group_id}" if lang == "en" else f"目标组 {g.group_id}"
         if not g.assessable:
             rows.append([label, "", "all met", "", "", "", "", "—", "—", (g.reason or "")[:70]])
         else:
-            rows.append([label, "", "all met", "", "", "", "", g.p_all_in_year.text(),
-                         g.p_all_by_year.text(), ""])
+            rows.append(
+                [
+                    label,
+                    "",
+                    "all met",
+                    "",
+                    "",
+                    "",
+                    "",
+                    g.p_all_in_year.text(),
+                    g.p_all_by_year.text(),
+                    "",
+                ]
+            )
     widths = [max(_w(c), *(_w(row[i]) for row in rows)) for i, c in enumerate(cols)]
     lines = [head, "  ".join(_pad(c, w) for c, w in zip(cols, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
         lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
     if a.corrections:
-        lines.append("Corrections used (assumed): " + "; ".join(c.split(" (assumed")[0]
-                                                               for c in a.corrections))
+        lines.append(
+            "Corrections used (assumed): "
+            + "; ".join(c.split(" (assumed")[0] for c in a.corrections)
+        )
     for note in a.notes:
         lines.append(f"Note: {note}")
     return "\n".join(lines)
@@ -218,17 +309,25 @@ def _pad(s: str, w: int) -> str:
 
 def assessment_html(a, lang: str = "en") -> str:
     check_lang(lang)
-    colours = {"on track": "#1b7a1b", "needs acceleration": "#a15c00", "far off": "#b00020",
-               "regressing": "#b00020", "achieved": "#1b7a1b", "met": "#1b7a1b",
-               "missed": "#b00020"}
+    colours = {
+        "on track": "#1b7a1b",
+        "needs acceleration": "#a15c00",
+        "far off": "#b00020",
+        "regressing": "#b00020",
+        "achieved": "#1b7a1b",
+        "met": "#1b7a1b",
+        "missed": "#b00020",
+    }
     rows = []
     for r in a.targets:
         t = r.target
         tip = escape(t.quote or t.rationale or "")
         if not r.assessable:
-            rows.append(f"<tr><td title='{tip}'>{escape(t.id)}</td><td>{t.year}</td>"
-                        f"<td>{escape(_threshold_text(r))}</td><td>{t.status}</td>"
-                        f"<td colspan='5' style='color:#777'>{escape(r.reason or '')}</td></tr>")
+            rows.append(
+                f"<tr><td title='{tip}'>{escape(t.id)}</td><td>{t.year}</td>"
+                f"<td>{escape(_threshold_text(r))}</td><td>{t.status}</td>"
+                f"<td colspan='5' style='color:#777'>{escape(r.reason or '')}</td></tr>"
+            )
             continue
         c = colours.get(r.progress, "#333")
         rows.append(
@@ -240,9 +339,11 @@ def assessment_html(a, lang: str = "en") -> str:
         )
     for g in a.groups:
         if g.assessable:
-            rows.append(f"<tr><td colspan='4'><b>group {escape(g.group_id)}</b> (all met)</td>"
-                        f"<td></td><td></td><td>{escape(g.p_all_in_year.text())}</td>"
-                        f"<td>{escape(g.p_all_by_year.text())}</td><td></td></tr>")
+            rows.append(
+                f"<tr><td colspan='4'><b>group {escape(g.group_id)}</b> (all met)</td>"
+                f"<td></td><td></td><td>{escape(g.p_all_in_year.text())}</td>"
+                f"<td>{escape(g.p_all_by_year.text())}</td><td></td></tr>"
+            )
     return (
         f"<p><b>{escape(a.study_id)}</b>, scenario <b>{escape(a.scenario_id)}</b>: "
         f"{a.n_paths:,} paths ({escape(a.method)}), seed entropy {a.seed['entropy']}</p>"

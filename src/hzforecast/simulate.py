@@ -52,6 +52,7 @@ replicate's sequence. Chunks and workers handle whole blocks, so the same
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 import zlib
@@ -186,7 +187,9 @@ def _growth_to_drift(dist, kind: str, where: str):
         )
 
 
-def compile_model(study: Study, scenario: str | Scenario, *, corrections: Literal["use", "ignore"] = "use") -> Model:
+def compile_model(
+    study: Study, scenario: str | Scenario, *, corrections: Literal["use", "ignore"] = "use"
+) -> Model:
     """Turn a study and one of its scenarios into a :class:`Model`.
 
     Parameters
@@ -208,8 +211,9 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
     ind_by_id = {i.id: i for i in study.indicators}
     for i, a in enumerate(sc.assumptions):
         if a.indicator not in ind_by_id:
-            raise SimulationError(f"scenarios[{sc.id}].assumptions[{i}].indicator: unknown indicator "
-                                  f"{a.indicator!r}")
+            raise SimulationError(
+                f"scenarios[{sc.id}].assumptions[{i}].indicator: unknown indicator {a.indicator!r}"
+            )
 
     # anchors: last observation at or before base_year, else the assumed start
     anchors: dict[str, int] = {}
@@ -246,8 +250,15 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
         _growth_to_drift(a.growth, ind.kind, where)
         anchor = anchors[a.indicator] - first
         growth_idx = len(params)
-        params.append(ParamSpec(f"{a.indicator}.growth", a.indicator, "growth", a.growth,
-                                assumed=a.status == "assumed"))
+        params.append(
+            ParamSpec(
+                f"{a.indicator}.growth",
+                a.indicator,
+                "growth",
+                a.growth,
+                assumed=a.status == "assumed",
+            )
+        )
         start_param = None
         start_value = None
         is_index = False
@@ -270,8 +281,10 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
             else:
                 start_value = 1.0
                 is_index = True
-                notes.append(f"{a.indicator}: no observed or assumed level; simulated as an index "
-                             f"({years[anchor]} = 1), so only growth targets can be assessed")
+                notes.append(
+                    f"{a.indicator}: no observed or assumed level; simulated as an index "
+                    f"({years[anchor]} = 1), so only growth targets can be assessed"
+                )
         if ind.kind == "share" and start_value is not None and not 0 < start_value < 1:
             raise SimulationError(f"{where}: start {start_value} is not a share in (0, 1)")
         trends = []
@@ -279,13 +292,15 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
         for s in a.shocks:
             k = int(s.year - first)
             if k <= anchor:
-                raise SimulationError(f"{where}: shock in {s.year} is not after the start "
-                                      f"{years[anchor]}")
+                raise SimulationError(
+                    f"{where}: shock in {s.year} is not after the start {years[anchor]}"
+                )
             if s.kind == "trend_change":
                 _growth_to_drift(s.growth, ind.kind, f"{where}, trend change in {s.year}")
                 trends.append((k, len(params)))
-                params.append(ParamSpec(f"{a.indicator}.trend_{s.year}", a.indicator, "trend",
-                                        s.growth))
+                params.append(
+                    ParamSpec(f"{a.indicator}.trend_{s.year}", a.indicator, "trend", s.growth)
+                )
             else:
                 drop = math.log1p(-s.depth)
                 if s.recovery_years == 0:
@@ -294,13 +309,23 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
                     for j in range(s.recovery_years + 1):
                         if k + j < len(years):
                             offsets[k + j] += drop * (1 - j / s.recovery_years)
-        plans.append(IndicatorPlan(
-            id=a.indicator, transform="logit" if ind.kind == "share" else "log", row=row,
-            anchor=anchor, start_value=start_value, start_param=start_param,
-            start_assumed=a.start is not None, is_index=is_index, growth_param=growth_idx,
-            sigma=float(a.volatility), trends=tuple(sorted(trends)), offsets=offsets,
-            corrected=corrected,
-        ))
+        plans.append(
+            IndicatorPlan(
+                id=a.indicator,
+                transform="logit" if ind.kind == "share" else "log",
+                row=row,
+                anchor=anchor,
+                start_value=start_value,
+                start_param=start_param,
+                start_assumed=a.start is not None,
+                is_index=is_index,
+                growth_param=growth_idx,
+                sigma=float(a.volatility),
+                trends=tuple(sorted(trends)),
+                offsets=offsets,
+                corrected=corrected,
+            )
+        )
 
     derived = _derived_plans(study, {p.id for p in plans})
 
@@ -330,9 +355,16 @@ def compile_model(study: Study, scenario: str | Scenario, *, corrections: Litera
         copula_factor = _cholesky(m, f"scenario {sc.id!r}: parameter_correlation")
 
     return Model(
-        study_id=study.id, scenario_id=sc.id, years=years, indicators=tuple(plans),
-        derived=tuple(derived), params=tuple(params), shock_factor=shock_factor,
-        copula_factor=copula_factor, corrections=tuple(used_corrections), notes=tuple(notes),
+        study_id=study.id,
+        scenario_id=sc.id,
+        years=years,
+        indicators=tuple(plans),
+        derived=tuple(derived),
+        params=tuple(params),
+        shock_factor=shock_factor,
+        copula_factor=copula_factor,
+        corrections=tuple(used_corrections),
+        notes=tuple(notes),
         corrections_mode=corrections,
     )
 
@@ -347,8 +379,11 @@ def _derived_plans(study: Study, simulated: set[str]) -> list[DerivedPlan]:
         progress = False
         for ind in list(pending):
             if all(p in available for p in ind.derived.of):
-                out.append(DerivedPlan(ind.id, ind.derived.op, tuple(ind.derived.of),
-                                       math.log(ind.derived.scale)))
+                out.append(
+                    DerivedPlan(
+                        ind.id, ind.derived.op, tuple(ind.derived.of), math.log(ind.derived.scale)
+                    )
+                )
                 available.add(ind.id)
                 pending.remove(ind)
                 progress = True
@@ -358,7 +393,9 @@ def _derived_plans(study: Study, simulated: set[str]) -> list[DerivedPlan]:
 def _cholesky(m: np.ndarray, where: str) -> np.ndarray:
     eig = np.linalg.eigvalsh(m)
     if eig[0] < -1e-10:
-        raise SimulationError(f"{where}: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})")
+        raise SimulationError(
+            f"{where}: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})"
+        )
     try:
         return np.linalg.cholesky(m)
     except np.linalg.LinAlgError:
@@ -474,11 +511,11 @@ def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray):
             inc = inc.copy()
         if plan.trends:
             bounds = [*plan.trends, (model.n_years, -1)]
-            inc[a: bounds[0][0] - 1] += mu
-            for (start, pidx), (stop, _) in zip(bounds[:-1], bounds[1:], strict=True):
+            inc[a : bounds[0][0] - 1] += mu
+            for (start, pidx), (stop, _) in itertools.pairwise(bounds):
                 gt = theta[pidx]
                 mt = np.log1p(gt) if plan.transform == "log" else gt
-                inc[start - 1: stop - 1] += mt
+                inc[start - 1 : stop - 1] += mt
         else:
             inc[a:] += mu
         for t in range(a, h):
@@ -547,11 +584,17 @@ def _layout(n_paths, method, n_replicates) -> BlockLayout:
                 f"n_paths: randomised QMC needs a power of two, got {n_paths} "
                 f"(nearest: {1 << (n_paths.bit_length() - 1)} or {1 << n_paths.bit_length()})"
             )
-        if not isinstance(n_replicates, int) or n_replicates < 2 or n_replicates & (n_replicates - 1):
+        if (
+            not isinstance(n_replicates, int)
+            or n_replicates < 2
+            or n_replicates & (n_replicates - 1)
+        ):
             raise ValueError(f"n_replicates: must be a power of two >= 2, got {n_replicates}")
         if n_paths // n_replicates < 2:
-            raise ValueError(f"n_paths: {n_paths} paths give fewer than 2 points per replicate "
-                             f"({n_replicates} replicates)")
+            raise ValueError(
+                f"n_paths: {n_paths} paths give fewer than 2 points per replicate "
+                f"({n_replicates} replicates)"
+            )
         return BlockLayout(int(n_paths), method, n_replicates, BLOCK)
     return BlockLayout(int(n_paths), method, 1, BLOCK)
 
@@ -592,8 +635,16 @@ def run_block(model: Model, layout: BlockLayout, seeds, block) -> tuple[dict, np
     return _simulate_states(model, u, z)
 
 
-def run_blocks(model: Model, layout: BlockLayout, seq, fn, *, chunk_size: int,
-               executor: Executor | None = None, progress=None):
+def run_blocks(
+    model: Model,
+    layout: BlockLayout,
+    seq,
+    fn,
+    *,
+    chunk_size: int,
+    executor: Executor | None = None,
+    progress=None,
+):
     """Apply ``fn(states, theta, block)`` to every block; results in block order.
 
     Chunks of whole blocks go to ``executor`` (any ``concurrent.futures.Executor``)
@@ -602,11 +653,13 @@ def run_blocks(model: Model, layout: BlockLayout, seq, fn, *, chunk_size: int,
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
         raise TypeError(f"chunk_size: expected an int, got {type(chunk_size).__name__}")
     if chunk_size < BLOCK or chunk_size % BLOCK:
-        raise ValueError(f"chunk_size: must be a positive multiple of {BLOCK} paths, got {chunk_size}")
+        raise ValueError(
+            f"chunk_size: must be a positive multiple of {BLOCK} paths, got {chunk_size}"
+        )
     seeds = _block_seeds(seq, layout)
     blocks = layout.blocks()
     per = chunk_size // BLOCK
-    chunks = [blocks[i: i + per] for i in range(0, len(blocks), per)]
+    chunks = [blocks[i : i + per] for i in range(0, len(blocks), per)]
     results = []
     if executor is None:
         from threadpoolctl import threadpool_limits
@@ -682,15 +735,22 @@ class Paths:
 
     @cached_property
     def values(self) -> dict:
-        """Natural values (indicator unit; shares as fractions), shape (n_paths, n_years)."""
-        return {k: to_natural(v, self.model.transform_of(k)) for k, v in self.states.items()}
+        """Natural values (indicator unit; shares as fractions), shape (n_paths, n_years).
+
+        An observed start is given back exactly (not as exp(log(x)))."""
+        out = {k: to_natural(v, self.model.transform_of(k)) for k, v in self.states.items()}
+        for plan in self.model.indicators:
+            if plan.start_value is not None:
+                out[plan.id][:, plan.anchor] = plan.start_value
+        return out
 
     def __getitem__(self, indicator: str) -> np.ndarray:
         try:
             return self.values[indicator]
         except KeyError:
-            raise KeyError(f"indicator: {indicator!r} is not in these paths "
-                           f"(have {sorted(self.states)})") from None
+            raise KeyError(
+                f"indicator: {indicator!r} is not in these paths (have {sorted(self.states)})"
+            ) from None
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -702,8 +762,9 @@ class Paths:
 
         x = self[indicator]
         qs = np.quantile(x, q, axis=0)
-        return pd.DataFrame(qs.T, index=pd.Index(self.years, name="year"),
-                            columns=[f"q{v:g}" for v in q])
+        return pd.DataFrame(
+            qs.T, index=pd.Index(self.years, name="year"), columns=[f"q{v:g}" for v in q]
+        )
 
     def to_frame(self, indicator: str | None = None, *, max_paths: int = 1000):
         """Long DataFrame (path, year, indicator, value) of the first ``max_paths`` paths."""
@@ -714,18 +775,24 @@ class Paths:
         m = min(self.n_paths, max_paths)
         for i in ids:
             x = self[i][:m]
-            frames.append(pd.DataFrame({
-                "path": np.repeat(np.arange(m), len(self.years)),
-                "year": np.tile(self.years, m),
-                "indicator": i,
-                "value": x.ravel(),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "path": np.repeat(np.arange(m), len(self.years)),
+                        "year": np.tile(self.years, m),
+                        "indicator": i,
+                        "value": x.ravel(),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def __repr__(self) -> str:
-        return (f"Paths(study={self.study_id!r}, scenario={self.scenario_id!r}, "
-                f"n_paths={self.n_paths}, method={self.method!r}, years={self.years[0]}–"
-                f"{self.years[-1]}, indicators={len(self.states)})")
+        return (
+            f"Paths(study={self.study_id!r}, scenario={self.scenario_id!r}, "
+            f"n_paths={self.n_paths}, method={self.method!r}, years={self.years[0]}–"
+            f"{self.years[-1]}, indicators={len(self.states)})"
+        )
 
 
 def _progress_bar(total, progress, desc):
@@ -733,8 +800,19 @@ def _progress_bar(total, progress, desc):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="path", unit_scale=True, delay=2.0,
-                disable=None if progress is None else not progress, leave=False)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="path",
+        unit_scale=True,
+        delay=2.0,
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
+
+
+def _keep(states, theta, block):
+    return states, theta
 
 
 def simulate(
@@ -793,12 +871,10 @@ def simulate(
     model = compile_model(study, scenario, corrections=corrections)
     bar = _progress_bar(n_paths, progress, f"simulate {scenario}")
 
-    def keep(states, theta, block):
-        return states, theta
-
     try:
-        parts = run_blocks(model, layout, seq, keep, chunk_size=chunk_size, executor=executor,
-                           progress=bar)
+        parts = run_blocks(
+            model, layout, seq, _keep, chunk_size=chunk_size, executor=executor, progress=bar
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -807,13 +883,20 @@ def simulate(
     theta = np.empty((len(model.params), n_paths))
     for (st, th), (_, _, first, n) in zip(parts, layout.blocks(), strict=True):
         for i in ids:
-            states[i][first: first + n] = st[i].T
-        theta[:, first: first + n] = th
+            states[i][first : first + n] = st[i].T
+        theta[:, first : first + n] = th
     params = {p.name: theta[j] for j, p in enumerate(model.params)}
     return Paths(
-        study_id=study.id, scenario_id=model.scenario_id, years=model.years, states=states,
-        params=params, n_paths=int(n_paths), method=method, n_replicates=layout.n_replicates,
-        seed=describe_seed(seq), model=model,
+        study_id=study.id,
+        scenario_id=model.scenario_id,
+        years=model.years,
+        states=states,
+        params=params,
+        n_paths=int(n_paths),
+        method=method,
+        n_replicates=layout.n_replicates,
+        seed=describe_seed(seq),
+        model=model,
     )
 
 
@@ -823,7 +906,8 @@ def paths_blocks(paths: Paths):
     names = [p.name for p in paths.model.params]
     for block in layout.blocks():
         _, _, first, n = block
-        st = {k: v[first: first + n].T for k, v in paths.states.items()}
-        th = np.array([paths.params[name][first: first + n] for name in names]).reshape(len(names), n)
+        st = {k: v[first : first + n].T for k, v in paths.states.items()}
+        th = np.array([paths.params[name][first : first + n] for name in names]).reshape(
+            len(names), n
+        )
         yield st, th, block
-

@@ -150,7 +150,9 @@ def _check_kind_value(kind: str, value: float, where: str) -> None:
     }[kind]
     if not ok:
         extra = f" ({value * 100:g}%)" if kind == "share" else ""
-        raise ValueError(f"{where}: {kind} indicator value {_KIND_RULES[kind]}, got {value!r}{extra}")
+        raise ValueError(
+            f"{where}: {kind} indicator value {_KIND_RULES[kind]}, got {value!r}{extra}"
+        )
 
 
 class Indicator(_Spec):
@@ -208,8 +210,9 @@ class Indicator(_Spec):
             if obs.text is not None:
                 self._check_text(obs.text, obs.value, obs.qualifier, where)
             if obs.correction is not None and obs.correction.text is not None:
-                self._check_text(obs.correction.text, obs.correction.value, None,
-                                 f"{where}.correction")
+                self._check_text(
+                    obs.correction.text, obs.correction.value, None, f"{where}.correction"
+                )
         if self.derived is not None and self.id in self.derived.of:
             raise ValueError(f"derived.of: indicator {self.id!r} cannot be derived from itself")
         return self
@@ -295,8 +298,9 @@ class Claim(_Spec):
             if self.from_year is None or self.to_year is None or self.value is None:
                 raise ValueError("from_year, to_year and value: required for a multiple")
             if self.to_year <= self.from_year:
-                raise ValueError(f"to_year: must be after from_year {self.from_year}, "
-                                 f"got {self.to_year}")
+                raise ValueError(
+                    f"to_year: must be after from_year {self.from_year}, got {self.to_year}"
+                )
             if self.text is not None:
                 try:
                     fig = parse_figure(self.text)
@@ -363,7 +367,9 @@ class Target(_Spec):
             if self.high is None:
                 raise ValueError("high: required when comparator is 'between'")
             if not self.high > self.value:
-                raise ValueError(f"high: must be greater than value ({self.value}), got {self.high}")
+                raise ValueError(
+                    f"high: must be greater than value ({self.value}), got {self.high}"
+                )
         elif self.high is not None:
             raise ValueError(f"high: only allowed with comparator 'between', got {self.high}")
         if self.measure in ("growth", "cagr") and self.value <= -1:
@@ -372,7 +378,9 @@ class Target(_Spec):
             if self.measure != "cagr":
                 raise ValueError("base_year: only meaningful for measure 'cagr'")
             if self.base_year >= self.year:
-                raise ValueError(f"base_year: must be before year {self.year}, got {self.base_year}")
+                raise ValueError(
+                    f"base_year: must be before year {self.year}, got {self.base_year}"
+                )
         if self.status == "stated" and (self.source is None or self.quote is None):
             raise ValueError("source and quote: required for a stated target")
         if self.status == "assumed" and not self.rationale:
@@ -500,7 +508,9 @@ class Assumption(_Spec):
 def _check_correlation_matrix(m: np.ndarray, names) -> None:
     k = len(names)
     if m.shape != (k, k):
-        raise ValueError(f"matrix: expected {k}x{k} for indicators {list(names)}, got shape {m.shape}")
+        raise ValueError(
+            f"matrix: expected {k}x{k} for indicators {list(names)}, got shape {m.shape}"
+        )
     if not np.all(np.isfinite(m)):
         raise ValueError("matrix: entries must be finite")
     if not np.allclose(np.diag(m), 1.0, rtol=0, atol=1e-12):
@@ -512,9 +522,7 @@ def _check_correlation_matrix(m: np.ndarray, names) -> None:
         raise ValueError("matrix: correlations must lie in [-1, 1]")
     eig = np.linalg.eigvalsh(m)
     if eig[0] < -1e-10:
-        raise ValueError(
-            f"matrix: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})"
-        )
+        raise ValueError(f"matrix: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})")
 
 
 class Correlation(_Spec):
@@ -561,7 +569,9 @@ class Scenario(_Spec):
     @model_validator(mode="after")
     def _check(self):
         if self.end_year <= self.base_year:
-            raise ValueError(f"end_year: must be after base_year {self.base_year}, got {self.end_year}")
+            raise ValueError(
+                f"end_year: must be after base_year {self.base_year}, got {self.end_year}"
+            )
         seen = Counter(a.indicator for a in self.assumptions)
         dups = sorted(k for k, v in seen.items() if v > 1)
         if dups:
@@ -635,8 +645,9 @@ class Study(_Spec):
             if sid not in src:
                 raise ValueError(f"{where}: unknown source {sid!r} (known: {sorted(src)})")
             if kind is not None and src[sid].kind != kind:
-                raise ValueError(f"{where}: source {sid!r} must be of kind {kind!r}, "
-                                 f"got {src[sid].kind!r}")
+                raise ValueError(
+                    f"{where}: source {sid!r} must be of kind {kind!r}, got {src[sid].kind!r}"
+                )
 
         def need_indicator(iid, where):
             if iid not in ind:
@@ -646,9 +657,11 @@ class Study(_Spec):
             for j, o in enumerate(indicator.observations):
                 need_source(o.source, f"indicators[{i}].observations[{j}].source")
                 if o.correction is not None:
-                    need_source(o.correction.source,
-                                f"indicators[{i}].observations[{j}].correction.source",
-                                kind="assumption")
+                    need_source(
+                        o.correction.source,
+                        f"indicators[{i}].observations[{j}].correction.source",
+                        kind="assumption",
+                    )
             if indicator.derived is not None:
                 for k, part in enumerate(indicator.derived.of):
                     need_indicator(part, f"indicators[{i}].derived.of[{k}]")
@@ -694,14 +707,21 @@ class Study(_Spec):
                 if a.start is not None:
                     lo, hi = a.start.support()
                     try:
-                        _check_kind_value(indicator.kind, lo if indicator.kind != "share" else
-                                          max(lo, 1e-300), f"{where}.start (lower end {lo})")
+                        _check_kind_value(
+                            indicator.kind,
+                            lo if indicator.kind != "share" else max(lo, 1e-300),
+                            f"{where}.start (lower end {lo})",
+                        )
                         if indicator.kind == "share":
-                            _check_kind_value("share", hi if math.isfinite(hi) else 2.0,
-                                              f"{where}.start (upper end {hi})")
+                            _check_kind_value(
+                                "share",
+                                hi if math.isfinite(hi) else 2.0,
+                                f"{where}.start (upper end {hi})",
+                            )
                         if indicator.kind == "level" and lo <= 0:
-                            raise ValueError(f"{where}.start: support must be positive, "
-                                             f"lower end is {lo}")
+                            raise ValueError(
+                                f"{where}.start: support must be positive, lower end is {lo}"
+                            )
                     except ValueError as exc:
                         raise ValueError(str(exc)) from None
         return self
@@ -773,8 +793,10 @@ class Study(_Spec):
         return study_summary(self, lang=lang)
 
     def __str__(self) -> str:
-        return (f"Study {self.id!r}: {len(self.indicators)} indicators, {len(self.targets)} "
-                f"targets, {len(self.groups)} groups, {len(self.scenarios)} scenarios")
+        return (
+            f"Study {self.id!r}: {len(self.indicators)} indicators, {len(self.targets)} "
+            f"targets, {len(self.groups)} groups, {len(self.scenarios)} scenarios"
+        )
 
     def _repr_html_(self) -> str:
         from .report_tables import study_html

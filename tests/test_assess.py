@@ -1,0 +1,333 @@
+"""P(reach) against closed forms, and the assessment's contracts.
+
+Monte Carlo checks use fixed seeds and hold estimates within 4 of their own standard
+errors of the exact value (a failure rate of about 6e-5 per check for a correct engine).
+"""
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+import hzforecast as hz
+from hzforecast import closedform as cf
+from hzforecast.assess import progress_status, wilson_interval
+from hzforecast.distributions import Triangular
+from hzforecast.simulate import SimulationError
+
+from .conftest import make
+
+P_GDP = cf.prob_level(100, 140, growth=0.07, sigma=0.05, years=5)
+P_SHARE = cf.prob_share(0.2, 0.25, drift=0.05, sigma=0.1, years=5)
+
+
+def within(est, exact, k=4.0):
+    assert est.se > 0
+    assert abs(est.value - exact) <= k * est.se, (est.value, exact, est.se)
+
+
+@pytest.mark.parametrize("method", ["mc", "antithetic", "qmc"])
+@pytest.mark.parametrize("smoothing", [True, False])
+def test_level_and_share_against_closed_form(doc, method, smoothing):
+    res = hz.assess(
+        make(doc), scenario="base", n_paths=2**16, rng=21, method=method, smoothing=smoothing
+    )
+    within(res["gdp-2023"].p_in_year, P_GDP)
+    within(res["share-2023"].p_in_year, P_SHARE)
+    assert res["gdp-2023"].p_in_year.estimator == ("smoothed" if smoothing else "indicator")
+
+
+def test_smoothing_and_qmc_reduce_the_error(doc):
+    s = make(doc)
+    plain = hz.assess(s, scenario="base", n_paths=2**16, rng=3, smoothing=False)
+    smooth = hz.assess(s, scenario="base", n_paths=2**16, rng=3)
+    qmc = hz.assess(s, scenario="base", n_paths=2**16, rng=3, method="qmc")
+    se = [r["gdp-2023"].p_in_year.se for r in (plain, smooth, qmc)]
+    assert se[0] > se[1] > se[2]
+    # the plain estimator's SE is the binomial one
+    p = plain["gdp-2023"].p_in_year.value
+    assert se[0] == pytest.approx(math.sqrt(p * (1 - p) / 2**16), rel=1e-3)
+
+
+def test_uncertain_growth_against_quadrature(doc):
+    tri = {"dist": "triangular", "low": 0.02, "mode": 0.07, "high": 0.12}
+    doc["scenarios"][0]["assumptions"][0]["growth"] = tri
+    res = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=2**16, rng=5)
+    exact = cf.prob_level_uncertain_growth(
+        100,
+        140,
+        growth_dist=Triangular(**{k: v for k, v in tri.items() if k != "dist"}),
+        sigma=0.05,
+        years=5,
+    )
+    within(res["gdp-2023"].p_in_year, exact)
+
+
+def test_growth_target_against_closed_form(doc):
+    doc["targets"].append(
+        {
+            "id": "g-2019",
+            "indicator": "gdp",
+            "year": 2019,
+            "measure": "growth",
+            "comparator": "between",
+            "value": 0.08,
+            "high": 0.085,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    res = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5, smoothing=False)
+    z = lambda c: (math.log1p(0.07) - math.log1p(c)) / 0.05  # noqa: E731
+    from scipy.special import ndtr
+
+    exact = ndtr(z(0.08)) - ndtr(z(0.085))
+    within(res["g-2019"].p_in_year, exact)
+    # smoothed: with a fixed growth every path has the same conditional probability
+    res2 = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5)
+    assert res2["g-2019"].p_in_year.value == pytest.approx(exact, rel=1e-12)
+
+
+def test_cagr_target_equals_level_target(doc):
+    doc["targets"].append(
+        {
+            "id": "c",
+            "indicator": "gdp",
+            "year": 2023,
+            "measure": "cagr",
+            "comparator": ">=",
+            "value": (140 / 100) ** 0.2 - 1,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    res = hz.assess(make(doc), ["gdp-2023", "c"], scenario="base", n_paths=2**14, rng=5)
+    assert res["c"].p_in_year.value == pytest.approx(res["gdp-2023"].p_in_year.value, rel=1e-9)
+
+
+def test_joint_probability_against_bivariate_normal(doc):
+    doc["indicators"][1] = {
+        "id": "rev",
+        "name_zh": "收入",
+        "name_en": "Revenue",
+        "unit": "亿元",
+        "kind": "level",
+        "observations": [{"year": 2018, "value": 50.0, "source": "src"}],
+    }
+    doc["targets"][1] = {
+        "id": "rev-2021",
+        "indicator": "rev",
+        "year": 2021,
+        "comparator": ">=",
+        "value": 54.0,
+        "status": "assumed",
+        "rationale": "t",
+    }
+    doc["targets"][0]["year"] = 2021
+    doc["targets"][0]["value"] = 115.0
+    sc = doc["scenarios"][0]
+    sc["assumptions"][0]["growth"]["value"] = 0.05
+    sc["assumptions"][0]["volatility"] = 0.1
+    sc["assumptions"][1] = {
+        "indicator": "rev",
+        "growth": {"dist": "fixed", "value": 0.03},
+        "volatility": 0.05,
+        "rationale": "t",
+    }
+    sc["shock_correlation"] = {"indicators": ["gdp", "rev"], "matrix": [[1.0, 0.6], [0.6, 1.0]]}
+    doc["groups"] = [
+        {
+            "id": "both",
+            "name_zh": "两者",
+            "name_en": "both",
+            "targets": ["gdp-2023", "rev-2021"],
+            "status": "assumed",
+            "rationale": "t",
+        }
+    ]
+    res = hz.assess(make(doc), scenario="base", n_paths=2**17, rng=13)
+    exact = cf.prob_two_levels(
+        (100, 50), (115, 54), growth=(0.05, 0.03), sigma=(0.1, 0.05), years=(3, 3), rho=0.6
+    )
+    within(res.group("both").p_all_in_year, exact)
+
+
+def test_by_year_against_a_second_implementation(doc):
+    """P(by year) has no closed form under annual monitoring: compare with a plain loop."""
+    res = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=2**16, rng=2)
+    rng = np.random.default_rng(12345)
+    n = 200_000
+    hit = np.zeros(n, dtype=bool)
+    x = np.full(n, math.log(100.0))
+    for _ in range(5):
+        x = x + math.log(1.07) + 0.05 * rng.standard_normal(n)
+        hit |= x >= math.log(140.0)
+    p2 = hit.mean()
+    se2 = math.sqrt(p2 * (1 - p2) / n)
+    e = res["gdp-2023"].p_by_year
+    assert abs(e.value - p2) <= 4 * math.hypot(e.se, se2)
+    curve = res["gdp-2023"].by_year_curve
+    assert list(curve) == [2019, 2020, 2021, 2022, 2023]
+    assert all(a <= b for a, b in zip(list(curve.values()), list(curve.values())[1:], strict=False))
+    first = res["gdp-2023"].first_year
+    assert sum(first.values()) == pytest.approx(1.0)
+
+
+def test_in_year_never_exceeds_by_year(jiaozuo):
+    for sc in ("baseline", "pessimistic"):
+        for smoothing in (True, False):
+            res = hz.assess(jiaozuo, scenario=sc, n_paths=2**13, rng=1, smoothing=smoothing)
+            for r in res.targets:
+                if r.assessable:
+                    assert r.p_in_year.value <= r.p_by_year.value + 1e-15, r.id
+            for g in res.groups:
+                assert g.p_all_in_year.value <= g.p_all_by_year.value
+
+
+def test_streaming_equals_paths(jiaozuo):
+    kw = {"scenario": "baseline", "n_paths": 3 * 4096 + 8, "rng": 17}
+    stream = hz.assess(jiaozuo, **kw)
+    paths = hz.simulate(jiaozuo, **kw)
+    kept = hz.assess(paths, study=jiaozuo)
+    for a, b in zip(stream.targets, kept.targets, strict=True):
+        if a.assessable:
+            assert a.p_in_year == b.p_in_year and a.p_by_year == b.p_by_year, a.id
+            assert a.anticipated_growth == b.anticipated_growth
+    assert stream.group("innovative-park-2025") == kept.group("innovative-park-2025")
+
+
+def test_executor_and_chunking_give_identical_assessments(jiaozuo):
+    kw = {"scenario": "optimistic", "n_paths": 5 * 4096, "rng": 23}
+    a = hz.assess(jiaozuo, **kw, chunk_size=4096)
+    with ProcessPoolExecutor(2) as ex:
+        b = hz.assess(jiaozuo, **kw, chunk_size=2 * 4096, executor=ex)
+    assert a.to_frame().equals(b.to_frame())
+
+
+def test_zero_count_reported_as_bound(doc):
+    doc["targets"][0]["value"] = 1e4  # unreachable
+    res = hz.assess(
+        make(doc), ["gdp-2023"], scenario="base", n_paths=10_000, rng=1, smoothing=False
+    )
+    e = res["gdp-2023"].p_in_year
+    assert e.count == 0 and e.bound == "<" and e.text() == "< 0.0001"
+    # the interval is the Wilson bound for 0 of N, not a zero-width interval
+    assert e.high == pytest.approx(proportion_confint(0, 10_000, method="wilson")[1], rel=1e-9)
+
+
+def test_wilson_matches_statsmodels():
+    for k, n in ((0, 100), (3, 100), (50, 100), (999, 1000), (1000, 1000)):
+        lo, hi = wilson_interval(k / n, n)
+        slo, shi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (lo, hi) == pytest.approx((slo, shi), abs=1e-12)
+
+
+def test_required_and_anticipated_growth(jiaozuo):
+    res = hz.assess(
+        jiaozuo, ["mengniu-2019", "profile-2025-hte"], scenario="baseline", n_paths=2**15, rng=3
+    )
+    m = res["mengniu-2019"]
+    assert m.required_growth == pytest.approx(120 / 108.9 - 1)
+    # the median of exp(mu + 0.05 eps) - 1 with mu = log1p(g), g ~ triangular(2%, 7%, 12%)
+    assert m.anticipated_growth == pytest.approx(0.07, abs=0.003)
+    assert m.progress == progress_status(m.required_growth, m.anticipated_growth)
+    h = res["profile-2025-hte"]
+    assert h.required_growth == pytest.approx((30 / 13) ** (1 / 7) - 1)
+    assert h.start_year == 2018 and h.start_kind == "observed"
+
+
+def test_progress_status_thresholds():
+    assert progress_status(0.10, 0.095) == "on track"
+    assert progress_status(0.10, 0.0949) == "needs acceleration"
+    assert progress_status(0.10, 0.06) == "needs acceleration"
+    assert progress_status(0.10, 0.0599) == "far off"
+    assert progress_status(0.10, 0.0) == "far off"
+    assert progress_status(0.10, -0.01) == "regressing"
+    assert progress_status(-0.05, -0.06) == "on track"  # a target to fall below
+    assert progress_status(0.10, 0.2, achieved=True) == "achieved"
+
+
+def test_not_modelled_targets_are_reported_or_refused(jiaozuo):
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
+    r = res["mingren-2019"]
+    assert not r.assessable and "not modelled by scenario 'baseline'" in r.reason
+    with pytest.raises(
+        SimulationError,
+        match=r"target 'mingren-2019': 'mingren_output' is not "
+        r"modelled by scenario 'baseline'",
+    ):
+        hz.assess(jiaozuo, ["mingren-2019"], scenario="baseline", n_paths=4096, rng=1)
+
+
+def test_level_target_on_an_index_is_refused(jiaozuo):
+    t = hz.Target(
+        id="fai-level",
+        indicator="fixed_asset_investment",
+        year=2020,
+        comparator=">=",
+        value=100.0,
+        status="assumed",
+        rationale="t",
+    )
+    with pytest.raises(SimulationError, match=r"no observed or assumed starting level"):
+        hz.assess(jiaozuo, [t], scenario="baseline", n_paths=4096, rng=1)
+
+
+def test_unknown_target_and_scenario(jiaozuo):
+    with pytest.raises(SimulationError, match=r"target: unknown id 'nope'"):
+        hz.assess(jiaozuo, ["nope"], scenario="baseline", n_paths=100, rng=1)
+    with pytest.raises(SimulationError, match=r"scenario: unknown id 'worst'"):
+        hz.assess(jiaozuo, scenario="worst", n_paths=100, rng=1)
+    with pytest.raises(ValueError, match=r"scenario: required when assessing a study"):
+        hz.assess(jiaozuo, n_paths=100, rng=1)
+
+
+def test_observed_target_is_evaluated_not_forecast(doc):
+    doc["indicators"][0]["observations"].append({"year": 2020, "value": 120.0, "source": "src"})
+    doc["targets"].append(
+        {
+            "id": "g20",
+            "indicator": "gdp",
+            "year": 2020,
+            "comparator": ">=",
+            "value": 115.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    doc["scenarios"][0]["base_year"] = 2020
+    res = hz.assess(make(doc), scenario="base", n_paths=4096, rng=1)
+    r = res["g20"]
+    assert r.p_in_year.estimator == "exact" and r.p_in_year.value == 1.0 and r.progress == "met"
+
+
+def test_frame_and_rendering(jiaozuo):
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
+    f = res.to_frame()
+    assert {
+        "p_in_year",
+        "p_in_year_se",
+        "p_in_year_low",
+        "p_in_year_high",
+        "required_growth",
+        "anticipated_growth",
+        "ratio",
+        "progress",
+        "status",
+    } <= set(f.columns)
+    assert len(f) == len(jiaozuo.targets) + len(jiaozuo.groups)
+    text = str(res)
+    assert "mengniu-2019" in text and "ASSUMED" in text and "141.95" in text
+    assert "<table>" in res._repr_html_()
+    assert "假设" in res.table(lang="zh")
+
+
+def test_compare_scenarios_uses_common_random_numbers(jiaozuo):
+    table, _ = hz.compare_scenarios(jiaozuo, n_paths=4096, rng=5)
+    assert list(table.columns[:3]) == ["target", "year", "status"]
+    assert {"baseline", "optimistic", "pessimistic"} <= set(table.columns)
+    # optimistic dominates baseline for the cluster target, path by path in distribution
+    row = table.set_index("target").loc["mengniu-2019"]
+    assert row.optimistic > row.baseline > row.pessimistic

@@ -1,0 +1,299 @@
+"""The engine: processes, reproducibility, chunk and executor invariance, correlation."""
+
+import math
+import pickle
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy import stats
+
+import hzforecast as hz
+from hzforecast.distributions import LogNormal, Normal, Pert, Triangular, Uniform
+from hzforecast.simulate import BLOCK, SimulationError, _ppf
+
+from .conftest import make
+
+
+def test_shapes_and_metadata(jiaozuo):
+    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=5000, rng=3)
+    assert list(p.years) == list(range(2018, 2026))
+    assert p["gdp"].shape == (5000, 8)
+    assert p.params["gdp.growth"].shape == (5000,)
+    assert p.n_paths == 5000 and p.method == "mc" and p.seed["entropy"] == 3
+    assert set(p.indicators) >= {"gdp", "rd_share", "rd_spending", "mengniu_output"}
+    # the observed start is the first column; the corrected GDP is used and said so
+    assert np.all(p["gdp"][:, 0] == 141.95)
+    assert np.all(p["mengniu_output"][:, 0] == 108.9)
+    assert any("141.95" in c for c in p.model.corrections)
+
+
+def test_corrections_ignore_starts_from_stated(jiaozuo):
+    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=100, rng=3, corrections="ignore")
+    assert np.all(p["gdp"][:, 0] == 14195.0) and p.model.corrections == ()
+
+
+def test_same_seed_same_numbers_and_different_seeds_differ(jiaozuo):
+    a = hz.simulate(jiaozuo, scenario="baseline", n_paths=3000, rng=11)
+    b = hz.simulate(jiaozuo, scenario="baseline", n_paths=3000, rng=11)
+    c = hz.simulate(jiaozuo, scenario="baseline", n_paths=3000, rng=12)
+    assert_array_equal(a["gdp"], b["gdp"])
+    assert not np.array_equal(a["gdp"], c["gdp"])
+
+
+def test_generator_is_spawned_not_reused(jiaozuo):
+    g = np.random.default_rng(5)
+    a = hz.simulate(jiaozuo, scenario="baseline", n_paths=100, rng=g)
+    b = hz.simulate(jiaozuo, scenario="baseline", n_paths=100, rng=g)
+    assert not np.array_equal(a["gdp"], b["gdp"])
+    seq = np.random.SeedSequence(**{k: v for k, v in a.seed.items()})
+    again = hz.simulate(jiaozuo, scenario="baseline", n_paths=100, rng=seq)
+    assert_array_equal(a["gdp"], again["gdp"])
+
+
+@pytest.mark.parametrize("method", ["mc", "antithetic", "qmc"])
+def test_chunk_size_does_not_change_numbers(jiaozuo, method):
+    n = 4 * BLOCK if method != "qmc" else 2**15
+    a = hz.simulate(
+        jiaozuo, scenario="pessimistic", n_paths=n, rng=9, method=method, chunk_size=BLOCK
+    )
+    b = hz.simulate(
+        jiaozuo, scenario="pessimistic", n_paths=n, rng=9, method=method, chunk_size=16 * BLOCK
+    )
+    for k in a.states:
+        assert_array_equal(a.states[k], b.states[k])
+
+
+def test_executors_give_identical_numbers(jiaozuo):
+    serial = hz.simulate(jiaozuo, scenario="baseline", n_paths=3 * BLOCK + 17, rng=4)
+    with ThreadPoolExecutor(2) as ex:
+        threads = hz.simulate(
+            jiaozuo,
+            scenario="baseline",
+            n_paths=3 * BLOCK + 17,
+            rng=4,
+            executor=ex,
+            chunk_size=BLOCK,
+        )
+    with ProcessPoolExecutor(2) as ex:
+        procs = hz.simulate(
+            jiaozuo,
+            scenario="baseline",
+            n_paths=3 * BLOCK + 17,
+            rng=4,
+            executor=ex,
+            chunk_size=BLOCK,
+        )
+    for k in serial.states:
+        assert_array_equal(serial.states[k], threads.states[k])
+        assert_array_equal(serial.states[k], procs.states[k])
+
+
+def test_paths_pickle(jiaozuo):
+    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=200, rng=1)
+    q = pickle.loads(pickle.dumps(p))
+    assert_array_equal(p["gdp"], q["gdp"])
+
+
+def test_derived_indicator_is_product_of_its_parts(jiaozuo):
+    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=2000, rng=2)
+    np.testing.assert_allclose(p["rd_spending"], p["rd_share"] * p["gdp"], rtol=1e-12)
+
+
+def test_shares_stay_inside_the_unit_interval(jiaozuo):
+    p = hz.simulate(jiaozuo, scenario="optimistic", n_paths=5000, rng=2)
+    for k in ("rd_share", "hightech_share", "sei_share"):
+        assert np.all((p[k] > 0) & (p[k] < 1))
+
+
+def test_deterministic_paths_follow_the_growth_exactly(doc):
+    for a in doc["scenarios"][0]["assumptions"]:
+        a["volatility"] = 0.0
+    p = hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
+    np.testing.assert_allclose(p["gdp"][0], 100 * 1.07 ** np.arange(6), rtol=1e-13)
+    logit = np.log(0.2 / 0.8) + 0.05 * np.arange(6)
+    np.testing.assert_allclose(p["share"][0], 1 / (1 + np.exp(-logit)), rtol=1e-13)
+
+
+def test_dip_and_recovery(doc):
+    a = doc["scenarios"][0]["assumptions"][0]
+    a["volatility"] = 0.0
+    a["shocks"] = [{"kind": "dip", "year": 2020, "depth": 0.1, "recovery_years": 2}]
+    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1)
+    trend = 100 * 1.07 ** np.arange(6)
+    factor = np.array([1, 1, 0.9, 0.9**0.5, 1, 1])  # half the log loss recovered per year
+    np.testing.assert_allclose(p["gdp"][0], trend * factor, rtol=1e-12)
+
+
+def test_trend_change(doc):
+    a = doc["scenarios"][0]["assumptions"][0]
+    a["volatility"] = 0.0
+    a["shocks"] = [
+        {"kind": "trend_change", "year": 2021, "growth": {"dist": "fixed", "value": 0.02}}
+    ]
+    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1)
+    expect = [100, 107, 107 * 1.07, 107 * 1.07 * 1.02, 107 * 1.07 * 1.02**2, 107 * 1.07 * 1.02**3]
+    np.testing.assert_allclose(p["gdp"][0], expect, rtol=1e-12)
+    assert "gdp.trend_2021" in p.params
+
+
+def test_shock_correlation_is_applied(doc):
+    doc["scenarios"][0]["shock_correlation"] = {
+        "indicators": ["gdp", "share"],
+        "matrix": [[1.0, 0.7], [0.7, 1.0]],
+    }
+    p = hz.simulate(make(doc), scenario="base", n_paths=40_000, rng=8)
+    d1 = np.diff(p.states["gdp"], axis=1).ravel()
+    d2 = np.diff(p.states["share"], axis=1).ravel()
+    r = np.corrcoef(d1, d2)[0, 1]
+    # standard error of a correlation estimate: (1 - r^2) / sqrt(n)
+    assert abs(r - 0.7) < 4 * (1 - 0.49) / math.sqrt(d1.size)
+
+
+def test_parameter_rank_correlation(doc):
+    sc = doc["scenarios"][0]
+    sc["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.05, "high": 0.09}
+    sc["assumptions"][1]["growth"] = {"dist": "triangular", "low": 0.0, "mode": 0.02, "high": 0.1}
+    sc["parameter_correlation"] = {
+        "indicators": ["gdp", "share"],
+        "matrix": [[1.0, 0.5], [0.5, 1.0]],
+    }
+    p = hz.simulate(make(doc), scenario="base", n_paths=40_000, rng=8)
+    rho = stats.spearmanr(p.params["gdp.growth"], p.params["share.growth"]).statistic
+    # the Gaussian copula is built to give this Spearman correlation; SE ~ (1 - r^2)/sqrt(n)
+    assert abs(rho - 0.5) < 4 * 0.75 / math.sqrt(40_000)
+    # marginals are untouched by the copula
+    assert stats.kstest(p.params["gdp.growth"], stats.uniform(0.05, 0.04).cdf).pvalue > 1e-3
+
+
+def test_antithetic_pairs_mirror(doc):
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
+    p = hz.simulate(make(doc), scenario="base", n_paths=BLOCK, rng=1, method="antithetic")
+    g = p.params["gdp.growth"]
+    half = BLOCK // 2
+    np.testing.assert_allclose(g[:half] + g[half:], 0.1, rtol=1e-12)
+    inc = np.diff(p.states["gdp"], axis=1) - np.log1p(g)[:, None]
+    np.testing.assert_allclose(inc[:half], -inc[half:], atol=1e-12)
+
+
+def test_qmc_marginals_are_uniform(doc):
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
+    p = hz.simulate(make(doc), scenario="base", n_paths=2**14, rng=1, method="qmc", n_replicates=4)
+    g = p.params["gdp.growth"]
+    # scrambled Sobol' points stratify: each replicate's mean is very close to 0.05
+    for r in range(4):
+        assert abs(g[r * 4096 : (r + 1) * 4096].mean() - 0.05) < 1e-4
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        Uniform(low=0.08, high=0.085),
+        Triangular(low=0.02, mode=0.07, high=0.12),
+        Triangular(low=0.0, mode=0.0, high=0.1),
+        Normal(mean=0.05, sd=0.02),
+        Normal(mean=0.05, sd=0.02, low=0.0),
+        LogNormal(mu=-3.0, sigma=0.5, high=0.2),
+        Pert(low=0.0, mode=0.03, high=0.1),
+    ],
+)
+def test_fast_quantiles_match_scipy(dist):
+    u = np.linspace(0.0005, 0.9995, 999)
+    np.testing.assert_allclose(_ppf(dist, u), dist._frozen().ppf(u), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"n_paths": 0}, ValueError, r"n_paths: must be at least 1, got 0"),
+        ({"n_paths": 2.5}, TypeError, r"n_paths: expected an int, got float"),
+        (
+            {"n_paths": 1000, "method": "qmc"},
+            ValueError,
+            r"n_paths: randomised QMC needs a power of two, got 1000 \(nearest: 512 or 1024\)",
+        ),
+        (
+            {"n_paths": 1001, "method": "antithetic"},
+            ValueError,
+            r"antithetic pairs need an even number of paths, got 1001",
+        ),
+        ({"method": "sobol"}, ValueError, r"method: expected one of \['mc', 'antithetic', 'qmc'\]"),
+        (
+            {"scenario": "nope"},
+            SimulationError,
+            r"scenario: unknown id 'nope' \(known: "
+            r"\['baseline', 'optimistic', 'pessimistic'\]\)",
+        ),
+        ({"chunk_size": 1000}, ValueError, r"chunk_size: must be a positive multiple of 4096"),
+        ({"rng": -1}, ValueError, r"rng: a seed must be non-negative, got -1"),
+        (
+            {"rng": "seed"},
+            TypeError,
+            r"rng: expected None, an int, a numpy SeedSequence or "
+            r"Generator, got str",
+        ),
+        ({"corrections": "maybe"}, ValueError, r"corrections: expected 'use' or 'ignore'"),
+        (
+            {"n_paths": 4096, "method": "qmc", "n_replicates": 3},
+            ValueError,
+            r"n_replicates: must be a power of two >= 2, got 3",
+        ),
+    ],
+)
+def test_bad_arguments(jiaozuo, kwargs, exc, match):
+    args = {"scenario": "baseline", "n_paths": 100, "rng": 1}
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        hz.simulate(jiaozuo, **args)
+
+
+def test_unbounded_growth_for_a_level_is_refused(doc):
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "normal", "mean": 0.05, "sd": 0.02}
+    with pytest.raises(
+        SimulationError,
+        match=r"growth must stay above -100% for a level .* "
+        r"support starts at -inf — truncate it",
+    ):
+        hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
+
+
+def test_start_given_for_observed_indicator_is_refused(doc):
+    doc["scenarios"][0]["assumptions"][0]["start"] = {"dist": "uniform", "low": 90.0, "high": 110.0}
+    with pytest.raises(
+        SimulationError,
+        match=r"gives a start, but the indicator is observed "
+        r"\(last 2018\); drop the start",
+    ):
+        hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
+
+
+def test_parameter_correlation_that_breaks_psd_after_conversion(doc):
+    # three growths with rank correlations near the PSD boundary
+    doc["indicators"].append(
+        {
+            "id": "x",
+            "name_zh": "x",
+            "name_en": "x",
+            "unit": "亿元",
+            "kind": "level",
+            "observations": [{"year": 2018, "value": 1.0, "source": "src"}],
+        }
+    )
+    sc = doc["scenarios"][0]
+    sc["assumptions"].append(
+        {
+            "indicator": "x",
+            "growth": {"dist": "uniform", "low": 0.0, "high": 0.1},
+            "volatility": 0.1,
+            "rationale": "t",
+        }
+    )
+    m = [[1.0, 0.999, 0.0], [0.999, 1.0, 0.0447], [0.0, 0.0447, 1.0]]
+    sc["parameter_correlation"] = {"indicators": ["gdp", "share", "x"], "matrix": m}
+    try:
+        study = make(doc)
+    except hz.StudyFileError:
+        pytest.skip("rejected already as a rank-correlation matrix")
+    with pytest.raises(SimulationError, match=r"parameter_correlation: not positive semi-definite"):
+        hz.simulate(study, scenario="base", n_paths=10, rng=1)
