@@ -61,6 +61,7 @@ from .simulate import (
     _layout,
     _log_value,
     _progress_bar,
+    add_derived,
     compile_model,
     paths_blocks,
     run_blocks,
@@ -81,7 +82,7 @@ __all__ = [
 
 #: Quantile statistics (anticipated growth, value and gap quantiles) use the first
 #: SAMPLE_MAX paths (all paths when N is smaller); probabilities use all paths.
-SAMPLE_MAX = 1 << 20
+SAMPLE_MAX = 1 << 18
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
 
@@ -450,75 +451,135 @@ class _Acc:
 
 
 def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
+    """Sums for the standard error: per path (mc) or per antithetic pair."""
     n = v.shape[0]
-    vf = v.astype(float, copy=False)  # booleans would add as logical or
+    if v.dtype == bool:
+        if method == "antithetic":
+            half = n // 2
+            both = int(np.count_nonzero(v[:half] & v[half:]))
+            # pair means are 0, 1/2 or 1: sum of squares = both + (one only) / 4
+            return _Acc(float(count), both + 0.25 * (count - 2 * both), half, count)
+        return _Acc(float(count), float(count), n, count)
     if method == "antithetic":
         half = n // 2
-        w = 0.5 * (vf[:half] + vf[half:])
-        return _Acc(float(vf.sum()), float(np.dot(w, w)), half, count)
-    return _Acc(float(vf.sum()), float(np.dot(vf, vf)), n, count)
+        w = 0.5 * (v[:half] + v[half:])
+        return _Acc(float(v.sum()), float(np.dot(w, w)), half, count)
+    return _Acc(float(v.sum()), float(np.dot(v, v)), n, count)
+
+
+class _BlockCache:
+    """Per-block values shared by the targets of one indicator."""
+
+    def __init__(self, states):
+        self.states = states
+        self.logv: dict = {}
+        self.run: dict = {}
+
+    def log_value(self, ind, transform):
+        if ind not in self.logv:
+            self.logv[ind] = _log_value(self.states[ind], transform)
+        return self.logv[ind]
+
+    def running(self, ind, w0, kind):
+        """Running max (kind "max") or min of the state from grid index w0 on."""
+        key = (ind, w0, kind)
+        if key not in self.run:
+            s = self.states[ind]
+            r = np.empty_like(s[w0:])
+            r[0] = s[w0]
+            op = np.maximum if kind == "max" else np.minimum
+            for t in range(1, r.shape[0]):
+                op(r[t - 1], s[w0 + t], out=r[t])
+            self.run[key] = r
+        return self.run[key]
+
+
+def _derived_needed(model, plans) -> set:
+    need = set()
+    by_id = {d.id: d for d in model.derived}
+    stack = [p.ind for p in plans if p.assessable and p.ind in by_id]
+    while stack:
+        i = stack.pop()
+        if i in need:
+            continue
+        need.add(i)
+        stack.extend(part for part in by_id[i].parts if part in by_id)
+    return need
 
 
 def _block_stats(plans, groups, model, method, states, theta, block):
     _, rep, first, n = block
+    need = _derived_needed(model, plans)
+    if need:
+        add_derived(model, states, only=need)
+    cache = _BlockCache(states)
     out_t = []
     reached_in: dict[str, np.ndarray] = {}
     reached_by: dict[str, np.ndarray] = {}
-    logv_cache: dict[str, np.ndarray] = {}
+    in_groups = {mp.target.id for _, members in groups for mp in members}
     keep = max(0, min(n, SAMPLE_MAX - first))
     for p in plans:
         if not p.assessable or p.observed is not None:
             out_t.append(None)
             continue
         s = states[p.ind]
-        logv = None
-        if p.target.measure != "level":
-            if p.ind not in logv_cache:
-                logv_cache[p.ind] = _log_value(s, p.transform)
-            logv = logv_cache[p.ind]
         T = p.t_index
-        acc_by = np.zeros(n, dtype=bool)
-        by_counts = []
-        for t in range(p.w0, T):
-            acc_by |= _meets(p, _measure(p, s, logv, t))
-            by_counts.append(int(np.count_nonzero(acc_by)))
-        before = acc_by.copy()
-        m_T = _measure(p, s, logv, T)
-        hit_T = _meets(p, m_T)
-        acc_by |= hit_T
-        by_counts.append(int(np.count_nonzero(acc_by)))
+        t = p.target
+        logv = cache.log_value(p.ind, p.transform) if t.measure != "level" else None
+        if t.measure == "level" and t.comparator != "between":
+            # reached by year t <=> the running max (min) since the start crosses the bar
+            kind = "max" if t.comparator == ">=" else "min"
+            run = cache.running(p.ind, p.w0, kind)
+            c = p.c_lo if kind == "max" else p.c_hi
+            cmp = np.greater_equal if kind == "max" else np.less_equal
+            m_T = s[T]
+            hit_T = cmp(m_T, c)
+            hits = cmp(run[: T - p.w0 + 1], c)
+            by_counts = np.count_nonzero(hits, axis=1).astype(np.int64)
+            acc_by = hits[-1]
+            before = hits[-2] if T > p.w0 else None
+        else:
+            acc_by = np.zeros(n, dtype=bool)
+            counts = []
+            for yr in range(p.w0, T):
+                acc_by |= _meets(p, _measure(p, s, logv, yr))
+                counts.append(int(np.count_nonzero(acc_by)))
+            before = acc_by.copy() if T > p.w0 else None
+            m_T = _measure(p, s, logv, T)
+            hit_T = _meets(p, m_T)
+            acc_by |= hit_T
+            counts.append(int(np.count_nonzero(acc_by)))
+            by_counts = np.array(counts, dtype=np.int64)
         c_in = int(np.count_nonzero(hit_T))
+        c_by = int(by_counts[-1])
         if p.smooth is not None:
             v_in = _smoothed_prob(p, s, logv, theta)
-            v_by = np.where(before, 1.0, v_in)
+            v_by = v_in if before is None else np.where(before, 1.0, v_in)
         else:
             v_in, v_by = hit_T, acc_by
         stats = {
             "in": _accumulate(v_in, method, c_in),
-            "by": _accumulate(v_by, method, by_counts[-1]),
-            "by_counts": np.array(by_counts, dtype=np.int64),
+            "by": _accumulate(v_by, method, c_by),
+            "by_counts": by_counts,
             "rep": rep,
             "n": n,
         }
         if keep:
-            x_T = (
-                to_natural(m_T[:keep], p.transform)
-                if p.target.measure == "level"
-                else np.expm1(m_T[:keep])
-            )
-            if p.target.measure == "level":
-                if p.start_kind == "derived" or p.t_index == p.anchor:
+            if t.measure == "level":
+                x_T = to_natural(m_T[:keep], p.transform)
+                if p.start_kind == "derived" or T == p.anchor:
                     g_T = np.full(keep, np.nan)
                 else:
-                    lv = _log_value(s, p.transform)
-                    g_T = np.expm1((lv[T, :keep] - lv[p.anchor, :keep]) / (T - p.anchor))
+                    lv = _log_value(s[[p.anchor, T], :keep], p.transform)
+                    g_T = np.expm1((lv[1] - lv[0]) / (T - p.anchor))
             else:
-                g_T = x_T
+                x_T = g_T = np.expm1(m_T[:keep])
             stats["x_T"] = x_T
             stats["g_T"] = g_T
         out_t.append(stats)
-        reached_in[p.target.id] = hit_T
-        reached_by[p.target.id] = acc_by
+        if t.id in in_groups:
+            reached_in[t.id] = hit_T
+            reached_by[t.id] = acc_by
     out_g = []
     for _group, member_plans in groups:
         if any(not mp.assessable for mp in member_plans):
@@ -717,7 +778,13 @@ class Assessment:
 def _growth_summaries(plan: _TargetPlan, g_T, x_T):
     t = plan.target
     q = np.array(QUANTILES)
-    anticipated = float(np.nanmedian(g_T)) if g_T.size and not np.all(np.isnan(g_T)) else np.nan
+    vals = np.quantile(x_T, q) if x_T.size else np.full(len(q), np.nan)
+    if t.measure != "level":
+        anticipated = float(vals[QUANTILES.index(0.5)])  # the growth itself
+    elif g_T.size and not np.all(np.isnan(g_T)):
+        anticipated = float(np.median(g_T))
+    else:
+        anticipated = np.nan
     if t.measure == "level":
         if plan.start_value is not None and plan.t_index > plan.anchor:
             k = t.value
@@ -731,12 +798,12 @@ def _growth_summaries(plan: _TargetPlan, g_T, x_T):
             required = (k / plan.start_value) ** (1 / years) - 1
         else:
             required = np.nan
-        gap = x_T / t.value - 1
+        gaps = vals / t.value - 1  # monotone in the value, so quantiles map over
     else:
         required = t.value  # the lower end of a band
-        gap = x_T - t.value
-    vq = dict(zip(QUANTILES, np.quantile(x_T, q).tolist(), strict=True)) if x_T.size else {}
-    gq = dict(zip(QUANTILES, np.quantile(gap, q).tolist(), strict=True)) if x_T.size else {}
+        gaps = vals - t.value
+    vq = dict(zip(QUANTILES, vals.tolist(), strict=True))
+    gq = dict(zip(QUANTILES, gaps.tolist(), strict=True))
     return required, anticipated, vq, gq
 
 
@@ -1016,7 +1083,8 @@ def assess(
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
     try:
         per_block = run_blocks(
-            model, layout, seq, fn, chunk_size=chunk_size, executor=executor, progress=bar
+            model, layout, seq, fn, chunk_size=chunk_size, executor=executor, progress=bar,
+            derived=False,
         )
     finally:
         if bar is not None:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import warnings
 import zlib
 from concurrent.futures import Executor
@@ -113,6 +114,10 @@ class IndicatorPlan:
     offsets: np.ndarray  # additive offsets on the transformed scale, by grid index
     corrected: bool = False  # the start is a corrected reading of the stated figure
 
+    @property
+    def has_offsets(self) -> bool:
+        return bool(np.any(self.offsets))
+
 
 @dataclass(frozen=True)
 class DerivedPlan:
@@ -132,8 +137,10 @@ class Model:
     indicators: tuple[IndicatorPlan, ...]
     derived: tuple[DerivedPlan, ...]
     params: tuple[ParamSpec, ...]
-    shock_factor: np.ndarray | None  # Cholesky factor over rows (K x K), or None
-    copula_factor: np.ndarray | None  # Cholesky factor over params (P x P), or None
+    shock_factor: np.ndarray | None  # Cholesky factor over shock_rows, or None
+    copula_factor: np.ndarray | None  # Cholesky factor over copula_params, or None
+    shock_rows: tuple[int, ...] = ()  # shock rows that are correlated
+    copula_params: tuple[int, ...] = ()  # parameters linked by the rank correlation
     corrections: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     corrections_mode: str = "use"
@@ -329,30 +336,21 @@ def compile_model(
 
     derived = _derived_plans(study, {p.id for p in plans})
 
-    shock_factor = None
+    shock_factor, shock_rows = None, ()
     if sc.shock_correlation is not None:
-        k = len(plans)
-        m = np.eye(k)
         rows = {p.id: p.row for p in plans}
-        ids = sc.shock_correlation.indicators
-        c = sc.shock_correlation.as_array()
-        for i, a in enumerate(ids):
-            for j, b in enumerate(ids):
-                m[rows[a], rows[b]] = c[i, j]
-        shock_factor = _cholesky(m, f"scenario {sc.id!r}: shock_correlation")
+        shock_rows = tuple(rows[i] for i in sc.shock_correlation.indicators)
+        shock_factor = _cholesky(sc.shock_correlation.as_array(),
+                                 f"scenario {sc.id!r}: shock_correlation")
 
-    copula_factor = None
+    copula_factor, copula_params = None, ()
     if sc.parameter_correlation is not None:
-        p = len(params)
-        m = np.eye(p)
         growth_index = {params[pl.growth_param].indicator: pl.growth_param for pl in plans}
-        ids = sc.parameter_correlation.indicators
+        copula_params = tuple(growth_index[i] for i in sc.parameter_correlation.indicators)
         rank = sc.parameter_correlation.as_array()
         pearson = 2 * np.sin(np.pi * rank / 6)  # Spearman -> Pearson for a Gaussian copula
-        for i, a in enumerate(ids):
-            for j, b in enumerate(ids):
-                m[growth_index[a], growth_index[b]] = pearson[i, j] if i != j else 1.0
-        copula_factor = _cholesky(m, f"scenario {sc.id!r}: parameter_correlation")
+        np.fill_diagonal(pearson, 1.0)
+        copula_factor = _cholesky(pearson, f"scenario {sc.id!r}: parameter_correlation")
 
     return Model(
         study_id=study.id,
@@ -363,6 +361,8 @@ def compile_model(
         params=tuple(params),
         shock_factor=shock_factor,
         copula_factor=copula_factor,
+        shock_rows=shock_rows,
+        copula_params=copula_params,
         corrections=tuple(used_corrections),
         notes=tuple(notes),
         corrections_mode=corrections,
@@ -416,9 +416,11 @@ def _ppf(dist, u: np.ndarray) -> np.ndarray:
     if isinstance(dist, Triangular):
         a, c, b = dist.low, dist.mode, dist.high
         fc = (c - a) / (b - a)
-        lower = a + np.sqrt(u * (b - a) * (c - a))
-        upper = b - np.sqrt((1 - u) * (b - a) * (b - c))
-        return np.where(u < fc, lower, upper)
+        lower = u < fc
+        # below the mode: a + sqrt(u (b-a)(c-a)); above: b - sqrt((1-u)(b-a)(b-c))
+        r = np.where(lower, u * ((b - a) * (c - a)), (1.0 - u) * ((b - a) * (b - c)))
+        np.sqrt(r, out=r)
+        return np.where(lower, a + r, b - r)
     if isinstance(dist, Normal) and dist.low is None and dist.high is None:
         return dist.mean_ + dist.sd * special.ndtri(u)
     return dist.ppf(u)
@@ -427,9 +429,10 @@ def _ppf(dist, u: np.ndarray) -> np.ndarray:
 def _uniform_to_params(model: Model, u: np.ndarray) -> np.ndarray:
     """Uniforms (P, n) -> parameter draws (P, n), through the rank-correlation copula."""
     if model.copula_factor is not None:
-        z = special.ndtri(u)
-        u = special.ndtr(model.copula_factor @ z)
-    out = np.empty_like(u)
+        rows = list(model.copula_params)
+        u = u.copy()
+        u[rows] = special.ndtr(model.copula_factor @ special.ndtri(u[rows]))
+    out = _buffer("theta", u.shape)
     for i, p in enumerate(model.params):
         out[i] = _ppf(p.dist, u[i])
     return out
@@ -450,6 +453,24 @@ def _name_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+_WORKSPACE = threading.local()
+
+
+def _buffer(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A scratch array reused from block to block in this thread.
+
+    Fresh multi-megabyte arrays cost page faults on every block; reusing them keeps
+    the kernel in cache. Results that outlive a block are copied out of these.
+    """
+    bufs = getattr(_WORKSPACE, "bufs", None)
+    if bufs is None:
+        bufs = _WORKSPACE.bufs = {}
+    arr = bufs.get(name)
+    if arr is None or arr.shape != shape:
+        arr = bufs[name] = np.empty(shape)
+    return arr
+
+
 def _draw_block(model: Model, method: str, source, block_index: int, n: int):
     """Uniforms for the parameters (P, n) and normals for the shocks (K, H, n)."""
     p, k, h = len(model.params), model.n_shocks, model.n_steps
@@ -460,10 +481,10 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
         return u, z
     seq = source
     m = n // 2 if method == "antithetic" else n
-    u = np.empty((p, n))
+    u = _buffer("u", (p, n))
     for j, par in enumerate(model.params):
         _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
-    z = np.empty((k, h, n))
+    z = _buffer("z", (k, h, n))
     for plan in model.indicators:
         gen = _stream(seq, block_index, 0, _name_key(plan.id))
         if method == "antithetic":
@@ -477,60 +498,76 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
     return u, z
 
 
-def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray):
+def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray, derived: bool = True):
     """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
 
     States are ln X for levels and derived indicators and logit p for shares;
-    years before an indicator's start are NaN.
+    years before an indicator's start are NaN. ``z`` (K, H, n) is overwritten.
+    All indicators are advanced together, one vectorised step per year, on
+    arrays laid out (indicator, year, path) so each step is a contiguous add.
     """
     n = u.shape[1]
     theta = _uniform_to_params(model, u)
     k, h = model.n_shocks, model.n_steps
-    if model.shock_factor is not None and k > 1:
-        zz = (model.shock_factor @ z.reshape(k, h * n)).reshape(k, h, n)
+    plans = model.indicators
+    sig = np.array([p.sigma for p in plans])
+    if model.shock_factor is not None:
+        rows = list(model.shock_rows)
+        factor = sig[rows][:, None] * model.shock_factor  # diag(sigma) L
+        z[rows] = (factor @ z[rows].reshape(len(rows), h * n)).reshape(len(rows), h, n)
+        rest = [r for r in range(k) if r not in set(rows)]
+        if rest:
+            z[rest] *= sig[rest][:, None, None]
     else:
-        zz = z
-    states: dict[str, np.ndarray] = {}
-    for plan in model.indicators:
-        s = np.empty((model.n_years, n))
-        a = plan.anchor
-        if a > 0:
-            s[:a] = np.nan
-        if plan.start_param is not None:
-            x0 = theta[plan.start_param]
-            s[a] = np.log(x0) if plan.transform == "log" else special.logit(x0)
-        else:
-            x0 = plan.start_value
-            s[a] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+        z *= sig[:, None, None]
+    y0 = _buffer("y0", (k, n))
+    for plan in plans:
         g = theta[plan.growth_param]
         mu = np.log1p(g) if plan.transform == "log" else g
-        inc = zz[plan.row]  # (H, n); step t goes from grid t to t+1
-        if plan.sigma != 1.0:
-            inc = inc * plan.sigma
+        zr = z[plan.row]
+        zr += mu
+        for start, pidx in plan.trends:
+            gt = theta[pidx]
+            mt = np.log1p(gt) if plan.transform == "log" else gt
+            zr[start - 1:] += mt - mu
+            mu = mt
+        if plan.anchor:
+            zr[: plan.anchor] = 0.0
+        if plan.start_param is not None:
+            x0 = theta[plan.start_param]
+            y0[plan.row] = np.log(x0) if plan.transform == "log" else special.logit(x0)
         else:
-            inc = inc.copy()
-        if plan.trends:
-            bounds = [*plan.trends, (model.n_years, -1)]
-            inc[a : bounds[0][0] - 1] += mu
-            for (start, pidx), (stop, _) in itertools.pairwise(bounds):
-                gt = theta[pidx]
-                mt = np.log1p(gt) if plan.transform == "log" else gt
-                inc[start - 1 : stop - 1] += mt
-        else:
-            inc[a:] += mu
-        for t in range(a, h):
-            np.add(s[t], inc[t], out=s[t + 1])
-        if np.any(plan.offsets):
+            x0 = plan.start_value
+            y0[plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+    big = _buffer("states", (k, h + 1, n))
+    big[:, 0] = y0
+    for t in range(h):
+        np.add(big[:, t], z[:, t], out=big[:, t + 1])
+    states: dict[str, np.ndarray] = {}
+    for plan in plans:
+        s = big[plan.row]
+        if plan.has_offsets:
             s += plan.offsets[:, None]
+        if plan.anchor:
+            s[: plan.anchor] = np.nan
         states[plan.id] = s
+    if derived:
+        add_derived(model, states)
+    return states, theta
+
+
+def add_derived(model: Model, states: dict, only=None) -> dict:
+    """Compute derived indicators path by path from their parts (in log space)."""
     for d in model.derived:
+        if (only is not None and d.id not in only) or d.id in states:
+            continue
         la = _log_value(states[d.parts[0]], model.transform_of(d.parts[0]))
         lb = _log_value(states[d.parts[1]], model.transform_of(d.parts[1]))
         s = la + lb if d.op == "product" else la - lb
         if d.log_scale:
             s += d.log_scale
         states[d.id] = s
-    return states, theta
+    return states
 
 
 def _log_value(s: np.ndarray, transform: str) -> np.ndarray:
@@ -615,8 +652,8 @@ def _sobol(dim: int, seed):
         return qmc.Sobol(dim, scramble=True, seed=np.random.Generator(np.random.PCG64(seed)))
 
 
-def run_block(model: Model, layout: BlockLayout, seeds, block) -> tuple[dict, np.ndarray]:
-    """Simulate one block: (states, theta)."""
+def run_block(model: Model, layout: BlockLayout, seeds, block, derived: bool = True):
+    """Simulate one block: (states, theta). The arrays are scratch space: copy to keep."""
     idx, rep, first, n = block
     if layout.method == "qmc":
         if model.dimension > 21201:
@@ -632,7 +669,7 @@ def run_block(model: Model, layout: BlockLayout, seeds, block) -> tuple[dict, np
         u, z = _draw_block(model, "qmc", pts, idx, n)
     else:
         u, z = _draw_block(model, layout.method, seeds, idx, n)
-    return _simulate_states(model, u, z)
+    return _simulate_states(model, u, z, derived=derived)
 
 
 def run_blocks(
@@ -644,6 +681,7 @@ def run_blocks(
     chunk_size: int,
     executor: Executor | None = None,
     progress=None,
+    derived: bool = True,
 ):
     """Apply ``fn(states, theta, block)`` to every block; results in block order.
 
@@ -666,11 +704,11 @@ def run_blocks(
 
         with threadpool_limits(limits=1, user_api="blas"):
             for ch in chunks:
-                results.extend(_run_chunk(model, layout, seeds, ch, fn))
+                results.extend(_run_chunk(model, layout, seeds, ch, fn, derived))
                 if progress is not None:
                     progress.update(sum(b[3] for b in ch))
     else:
-        futures = [executor.submit(_run_chunk, model, layout, seeds, ch, fn) for ch in chunks]
+        futures = [executor.submit(_run_chunk, model, layout, seeds, ch, fn, derived) for ch in chunks]
         for fut, ch in zip(futures, chunks, strict=True):
             results.extend(fut.result())
             if progress is not None:
@@ -678,13 +716,13 @@ def run_blocks(
     return results
 
 
-def _run_chunk(model, layout, seeds, chunk, fn):
+def _run_chunk(model, layout, seeds, chunk, fn, derived=True):
     from threadpoolctl import threadpool_limits
 
     out = []
     with threadpool_limits(limits=1, user_api="blas"):
         for block in chunk:
-            states, theta = run_block(model, layout, seeds, block)
+            states, theta = run_block(model, layout, seeds, block, derived=derived)
             out.append(fn(states, theta, block))
     return out
 
@@ -812,7 +850,7 @@ def _progress_bar(total, progress, desc):
 
 
 def _keep(states, theta, block):
-    return states, theta
+    return {k: v.copy() for k, v in states.items()}, theta.copy()
 
 
 def simulate(
