@@ -15,7 +15,7 @@ import hzforecast as hz
 from hzforecast import closedform as cf
 from hzforecast.assess import progress_status, wilson_interval
 from hzforecast.distributions import Triangular
-from hzforecast.simulate import SimulationError
+from hzforecast.simulate import BLOCK, SimulationError
 
 from .conftest import make
 
@@ -187,7 +187,7 @@ def test_in_year_never_exceeds_by_year(jiaozuo):
 
 
 def test_streaming_equals_paths(jiaozuo):
-    kw = {"scenario": "baseline", "n_paths": 3 * 4096 + 8, "rng": 17}
+    kw = {"scenario": "baseline", "n_paths": 3 * BLOCK + 8, "rng": 17}
     stream = hz.assess(jiaozuo, **kw)
     paths = hz.simulate(jiaozuo, **kw)
     kept = hz.assess(paths, study=jiaozuo)
@@ -199,10 +199,10 @@ def test_streaming_equals_paths(jiaozuo):
 
 
 def test_executor_and_chunking_give_identical_assessments(jiaozuo):
-    kw = {"scenario": "optimistic", "n_paths": 5 * 4096, "rng": 23}
-    a = hz.assess(jiaozuo, **kw, chunk_size=4096)
+    kw = {"scenario": "optimistic", "n_paths": 5 * BLOCK, "rng": 23}
+    a = hz.assess(jiaozuo, **kw, chunk_size=BLOCK)
     with ProcessPoolExecutor(2) as ex:
-        b = hz.assess(jiaozuo, **kw, chunk_size=2 * 4096, executor=ex)
+        b = hz.assess(jiaozuo, **kw, chunk_size=2 * BLOCK, executor=ex)
     assert a.to_frame().equals(b.to_frame())
 
 

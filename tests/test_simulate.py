@@ -225,7 +225,7 @@ def test_fast_quantiles_match_scipy(dist):
             r"scenario: unknown id 'nope' \(known: "
             r"\['baseline', 'optimistic', 'pessimistic'\]\)",
         ),
-        ({"chunk_size": 1000}, ValueError, r"chunk_size: must be a positive multiple of 4096"),
+        ({"chunk_size": 1000}, ValueError, r"chunk_size: must be a positive multiple of 8192"),
         ({"rng": -1}, ValueError, r"rng: a seed must be non-negative, got -1"),
         (
             {"rng": "seed"},

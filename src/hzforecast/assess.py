@@ -82,7 +82,7 @@ __all__ = [
 
 #: Quantile statistics (anticipated growth, value and gap quantiles) use the first
 #: SAMPLE_MAX paths (all paths when N is smaller); probabilities use all paths.
-SAMPLE_MAX = 1 << 18
+SAMPLE_MAX = 1 << 16
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
 

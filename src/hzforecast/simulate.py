@@ -72,7 +72,7 @@ from .spec import Scenario, Study
 __all__ = ["BLOCK", "Paths", "SimulationError", "compile_model", "simulate"]
 
 #: Paths per block: the unit of randomness. Chunks are whole numbers of blocks.
-BLOCK = 4096
+BLOCK = 8192
 #: Default chunk size (paths held in memory at once in streaming runs).
 DEFAULT_CHUNK = 16 * BLOCK
 
@@ -144,6 +144,21 @@ class Model:
     corrections: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     corrections_mode: str = "use"
+
+    @cached_property
+    def sigmas(self) -> np.ndarray:
+        return np.array([p.sigma for p in self.indicators])
+
+    @cached_property
+    def shock_mix(self) -> np.ndarray | None:
+        """diag(sigma) · L over all shock rows (L embedded, identity elsewhere), or None."""
+        if self.shock_factor is None:
+            return None
+        k = len(self.indicators)
+        full = np.eye(k)
+        rows = list(self.shock_rows)
+        full[np.ix_(rows, rows)] = self.shock_factor
+        return self.sigmas[:, None] * full
 
     @property
     def n_years(self) -> int:
@@ -472,28 +487,30 @@ def _buffer(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _draw_block(model: Model, method: str, source, block_index: int, n: int):
-    """Uniforms for the parameters (P, n) and normals for the shocks (K, H, n)."""
+    """Uniforms for the parameters (P, n) and normals for the shocks (H, K, n).
+
+    Indicator k's shocks are its own stream's normals in year order, whatever the
+    layout, so the numbers do not depend on how many indicators a scenario models.
+    """
     p, k, h = len(model.params), model.n_shocks, model.n_steps
     if method == "qmc":
-        pts = source  # (n, D)
+        pts = source  # (n, D): parameters first, then shocks indicator by indicator
         u = np.ascontiguousarray(pts[:, :p].T)
-        z = np.ascontiguousarray(special.ndtri(pts[:, p:]).T.reshape(k, h, n))
+        z = _buffer("z", (h, k, n))
+        z[...] = special.ndtri(pts[:, p:]).reshape(n, k, h).transpose(2, 1, 0)
         return u, z
     seq = source
     m = n // 2 if method == "antithetic" else n
     u = _buffer("u", (p, n))
     for j, par in enumerate(model.params):
         _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
-    z = _buffer("z", (k, h, n))
+    z = _buffer("z", (h, k, n))
     for plan in model.indicators:
         gen = _stream(seq, block_index, 0, _name_key(plan.id))
-        if method == "antithetic":
-            half = gen.standard_normal((h, m))
-            z[plan.row, :, :m] = half
-            np.negative(half, out=z[plan.row, :, m:])
-        else:
-            gen.standard_normal(out=z[plan.row])
+        for t in range(h):
+            gen.standard_normal(out=z[t, plan.row, :m])
     if method == "antithetic":
+        np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
     return u, z
 
@@ -502,50 +519,58 @@ def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray, derived: bool =
     """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
 
     States are ln X for levels and derived indicators and logit p for shares;
-    years before an indicator's start are NaN. ``z`` (K, H, n) is overwritten.
-    All indicators are advanced together, one vectorised step per year, on
-    arrays laid out (indicator, year, path) so each step is a contiguous add.
+    years before an indicator's start are NaN. ``z`` (H, K, n) is overwritten.
+
+    Arrays are laid out (year, indicator, path): one year of every indicator is a
+    contiguous slab small enough to stay in cache, so the correlation (one small
+    matrix product with the volatilities folded in), the drift and the step to the
+    next year are done slab by slab, while the slab is hot.
     """
     n = u.shape[1]
     theta = _uniform_to_params(model, u)
     k, h = model.n_shocks, model.n_steps
     plans = model.indicators
-    sig = np.array([p.sigma for p in plans])
-    if model.shock_factor is not None:
-        rows = list(model.shock_rows)
-        factor = sig[rows][:, None] * model.shock_factor  # diag(sigma) L
-        z[rows] = (factor @ z[rows].reshape(len(rows), h * n)).reshape(len(rows), h, n)
-        rest = [r for r in range(k) if r not in set(rows)]
-        if rest:
-            z[rest] *= sig[rest][:, None, None]
-    else:
-        z *= sig[:, None, None]
+    mix = model.shock_mix  # (K, K) = diag(sigma) L, or None when uncorrelated
+    sig = model.sigmas[:, None]
+    mu = _buffer("mu", (k, n))
     y0 = _buffer("y0", (k, n))
+    changes: dict[int, list] = {}
+    late = [p for p in plans if p.anchor]
     for plan in plans:
         g = theta[plan.growth_param]
-        mu = np.log1p(g) if plan.transform == "log" else g
-        zr = z[plan.row]
-        zr += mu
+        if plan.transform == "log":
+            np.log1p(g, out=mu[plan.row])
+        else:
+            mu[plan.row] = g
         for start, pidx in plan.trends:
-            gt = theta[pidx]
-            mt = np.log1p(gt) if plan.transform == "log" else gt
-            zr[start - 1:] += mt - mu
-            mu = mt
-        if plan.anchor:
-            zr[: plan.anchor] = 0.0
+            changes.setdefault(start - 1, []).append((plan, pidx))
         if plan.start_param is not None:
             x0 = theta[plan.start_param]
             y0[plan.row] = np.log(x0) if plan.transform == "log" else special.logit(x0)
         else:
             x0 = plan.start_value
             y0[plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
-    big = _buffer("states", (k, h + 1, n))
-    big[:, 0] = y0
+    big = _buffer("states", (h + 1, k, n))
+    big[0] = y0
+    slab = _buffer("slab", (k, n)) if mix is not None else None
     for t in range(h):
-        np.add(big[:, t], z[:, t], out=big[:, t + 1])
+        for plan, pidx in changes.get(t, ()):
+            gt = theta[pidx]
+            mu[plan.row] = np.log1p(gt) if plan.transform == "log" else gt
+        if mix is not None:
+            np.matmul(mix, z[t], out=slab)
+            x = slab
+        else:
+            x = z[t]
+            x *= sig
+        x += mu
+        for plan in late:
+            if t < plan.anchor:
+                x[plan.row] = 0.0
+        np.add(big[t], x, out=big[t + 1])
     states: dict[str, np.ndarray] = {}
     for plan in plans:
-        s = big[plan.row]
+        s = big[:, plan.row]
         if plan.has_offsets:
             s += plan.offsets[:, None]
         if plan.anchor:
