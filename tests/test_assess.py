@@ -24,6 +24,10 @@ P_SHARE = cf.prob_share(0.2, 0.25, drift=0.05, sigma=0.1, years=5)
 
 
 def within(est, exact, k=4.0):
+    if est.estimator == "smoothed" and est.se < 1e-12:
+        # all shocks integrated and nothing else random: the answer is the closed form
+        assert est.value == pytest.approx(exact, rel=1e-9)
+        return
     assert est.se > 0
     assert abs(est.value - exact) <= k * est.se, (est.value, exact, est.se)
 
@@ -40,14 +44,21 @@ def test_level_and_share_against_closed_form(doc, method, smoothing):
 
 
 def test_smoothing_and_qmc_reduce_the_error(doc):
+    tri = {"dist": "triangular", "low": 0.02, "mode": 0.07, "high": 0.12}
+    doc["scenarios"][0]["assumptions"][0]["growth"] = tri
     s = make(doc)
     plain = hz.assess(s, scenario="base", n_paths=2**16, rng=3, smoothing=False)
     smooth = hz.assess(s, scenario="base", n_paths=2**16, rng=3)
     qmc = hz.assess(s, scenario="base", n_paths=2**16, rng=3, method="qmc")
     se = [r["gdp-2023"].p_in_year.se for r in (plain, smooth, qmc)]
-    assert se[0] > se[1] > se[2]
+    # here the growth draw dominates the variance, so smoothing helps less than QMC does
+    assert se[0] > 1.5 * se[1] > 0
+    assert se[1] > 10 * se[2] > 0
+    by = [r["gdp-2023"].p_by_year.se for r in (plain, smooth)]
+    assert by[0] > by[1] > 0
     # the plain estimator's SE is the binomial one
     p = plain["gdp-2023"].p_in_year.value
+    assert plain["gdp-2023"].p_in_year.count == round(p * 2**16)
     assert se[0] == pytest.approx(math.sqrt(p * (1 - p) / 2**16), rel=1e-3)
 
 

@@ -185,31 +185,25 @@ class Estimate:
         return float(self.value)
 
 
-def _estimate(s1, s2, nu, n, count, method, rep_s1=None, rep_n=None, smoothed=False) -> Estimate:
+def _estimate(acc: _Acc, n: int, method: str, rep_means=None, smoothed=False) -> Estimate:
+    count = acc.count
     if method == "qmc":
-        reps = np.asarray(rep_s1) / np.asarray(rep_n)
-        value = float(np.mean(reps))
-        se = float(np.std(reps, ddof=1) / math.sqrt(len(reps)))
+        value = float(np.mean(rep_means))
+        se = float(np.std(rep_means, ddof=1) / math.sqrt(len(rep_means)))
     else:
-        value = s1 / n
-        if nu > 1:
-            mean_u = s1 / n  # the unit means average to the same value
-            var_u = max(0.0, (s2 / nu - mean_u * mean_u) * nu / (nu - 1))
-            se = math.sqrt(var_u / nu)
-        else:
-            se = float("nan")
-    value = min(max(value, 0.0), 1.0) if -1e-12 < value < 1 + 1e-12 else value
-    if se > 0:
-        n_eff = value * (1 - value) / (se * se) if 0 < value < 1 else float(n)
-    else:
-        n_eff = float(n)
-    if se == 0 and not smoothed and count is not None and 0 < count < n:
-        n_eff = float(n)
-    if count is not None and not smoothed and (count == 0 or count == n):
-        # no spread to measure: use the binomial bound with N trials
-        n_eff = float(n)
+        value = acc.s1 / n
+        se = math.sqrt(acc.m2 / (acc.nu - 1) / acc.nu) if acc.nu > 1 else float("nan")
+    if not smoothed and (count == 0 or count == n):
+        # no spread to measure: report the binomial (Wilson) bound for N trials
         se = 0.0
-    low, high = wilson_interval(value, n_eff)
+        n_eff = float(n)
+    elif se > 0:
+        n_eff = value * (1 - value) / (se * se) if 0 < value < 1 else float(n)
+    elif smoothed:
+        n_eff = float("inf")  # every path gives the same exact conditional probability
+    else:
+        n_eff = float(n)
+    low, high = wilson_interval(value, n_eff) if math.isfinite(n_eff) else (value, value)
     return Estimate(
         value=value,
         se=se,
@@ -418,53 +412,118 @@ def _meets(p: _TargetPlan, x: np.ndarray) -> np.ndarray:
     return (x >= p.c_lo) & (x <= p.c_hi)
 
 
-def _smoothed_prob(p: _TargetPlan, s, logv, theta) -> np.ndarray:
+def _drift(plan: IndicatorPlan, theta: np.ndarray, pidx: int) -> np.ndarray:
+    g = theta[pidx]
+    return np.log1p(g) if plan.transform == "log" else g
+
+
+def _drift_sum(plan: IndicatorPlan, theta: np.ndarray, t0: int, t1: int):
+    """Per-path sum of the drifts of the steps into grid years t0+1 … t1."""
+    segments = [(plan.anchor + 1, plan.growth_param), *plan.trends]
+    total = 0.0
+    for i, (start, pidx) in enumerate(segments):
+        end = segments[i + 1][0] - 1 if i + 1 < len(segments) else t1
+        lo, hi = max(start, t0 + 1), min(end, t1)
+        if hi >= lo:
+            total = total + (hi - lo + 1) * _drift(plan, theta, pidx)
+    return total
+
+
+def _band_prob(comparator: str, mean, sd, lo, hi):
+    """P(lo <= mean + sd·ε <= hi) for the comparator's open ends, ε standard normal."""
+    if comparator == ">=":
+        return special.ndtr((mean - lo) / sd)
+    if comparator == "<=":
+        return special.ndtr((hi - mean) / sd)
+    return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
+
+
+def _smoothed_prob(p: _TargetPlan, s, theta):
+    """(P(in year | parameters), P(in year | path to T-1)) per path.
+
+    Given a path's parameter draws, the target-year state is normal: every shock is
+    integrated exactly (the first value). Given the path up to T-1, only the last
+    shock is left (the second value, used for P(by year)).
+    """
     plan = p.smooth
     T = p.t_index
-    drift = _drift_at(plan, theta, T) + (plan.offsets[T] - plan.offsets[T - 1])
-    mean = s[T - 1] + drift  # conditional mean of the state in year T
     sig = plan.sigma
+    off = plan.offsets
     m = p.target.measure
+    c_lo, c_hi = p.c_lo, p.c_hi
+    cmp = p.target.comparator
+    last_drift = _drift_at(plan, theta, T) + (off[T] - off[T - 1])
     if m == "level":
-        lo, hi = p.c_lo, p.c_hi
+        a = plan.anchor
+        if plan.start_param is not None:
+            x0 = theta[plan.start_param]
+            y0 = np.log(x0) if plan.transform == "log" else special.logit(x0)
+        else:
+            x0 = plan.start_value
+            y0 = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+        mean_full = y0 + _drift_sum(plan, theta, a, T) + (off[T] - off[a])
+        full = _band_prob(cmp, mean_full, sig * math.sqrt(T - a), c_lo, c_hi)
+        last = _band_prob(cmp, s[T - 1] + last_drift, sig, c_lo, c_hi)
     elif m == "growth":
-        lo, hi = p.c_lo + s[T - 1], p.c_hi + s[T - 1]
+        full = last = _band_prob(cmp, last_drift, sig, c_lo, c_hi)
     else:
-        k = T - p.base_index
-        lo, hi = s[p.base_index] + p.c_lo * k, s[p.base_index] + p.c_hi * k
-    # P(lo <= mean + sig*eps <= hi), computed as a difference of normal tails
-    if p.target.comparator == ">=":
-        return special.ndtr((mean - lo) / sig)
-    if p.target.comparator == "<=":
-        return special.ndtr((hi - mean) / sig)
-    return special.ndtr((hi - mean) / sig) - special.ndtr((lo - mean) / sig)
+        b = p.base_index
+        k = T - b
+        mean_full = _drift_sum(plan, theta, b, T) + (off[T] - off[b])
+        full = _band_prob(cmp, mean_full, sig * math.sqrt(k), c_lo * k, c_hi * k)
+        mean_last = s[T - 1] - s[b] + last_drift
+        last = _band_prob(cmp, mean_last, sig, c_lo * k, c_hi * k)
+    full = np.broadcast_to(np.asarray(full, dtype=float), (s.shape[1],))
+    return full, last
 
 
 @dataclass
 class _Acc:
-    """Sums of one estimate over a block."""
+    """One estimate over a block: the sum of path values and the spread of its units.
 
-    s1: float = 0.0
-    s2: float = 0.0
+    Units are paths (plain MC, QMC) or antithetic pairs; ``mean_u`` and ``m2`` are their
+    mean and sum of squared deviations, merged across blocks with Chan et al.'s
+    pairwise update (stable, and in block order, so reproducible to the bit).
+    """
+
+    s1: float = 0.0  # sum over paths
+    mean_u: float = 0.0
+    m2: float = 0.0
     nu: int = 0
     count: int = 0
 
 
 def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
-    """Sums for the standard error: per path (mc) or per antithetic pair."""
+    """Sums for the standard error: per path (mc, qmc) or per antithetic pair."""
     n = v.shape[0]
     if v.dtype == bool:
         if method == "antithetic":
             half = n // 2
             both = int(np.count_nonzero(v[:half] & v[half:]))
             # pair means are 0, 1/2 or 1: sum of squares = both + (one only) / 4
-            return _Acc(float(count), both + 0.25 * (count - 2 * both), half, count)
-        return _Acc(float(count), float(count), n, count)
+            sq = both + 0.25 * (count - 2 * both)
+            mean = 0.5 * count / half
+            return _Acc(float(count), mean, max(0.0, sq - half * mean * mean), half, count)
+        mean = count / n
+        return _Acc(float(count), mean, count * (1.0 - mean), n, count)
     if method == "antithetic":
         half = n // 2
         w = 0.5 * (v[:half] + v[half:])
-        return _Acc(float(v.sum()), float(np.dot(w, w)), half, count)
-    return _Acc(float(v.sum()), float(np.dot(v, v)), n, count)
+    else:
+        w = v
+    mean = float(w.mean())
+    d = w - mean
+    return _Acc(float(v.sum()), mean, float(np.dot(d, d)), w.shape[0], count)
+
+
+def _merge(a: _Acc, b: _Acc) -> _Acc:
+    n = a.nu + b.nu
+    if n == 0:
+        return a
+    delta = b.mean_u - a.mean_u
+    mean = a.mean_u + delta * b.nu / n
+    m2 = a.m2 + b.m2 + delta * delta * a.nu * b.nu / n
+    return _Acc(a.s1 + b.s1, mean, m2, n, a.count + b.count)
 
 
 class _BlockCache:
@@ -553,8 +612,10 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         c_in = int(np.count_nonzero(hit_T))
         c_by = int(by_counts[-1])
         if p.smooth is not None:
-            v_in = _smoothed_prob(p, s, logv, theta)
-            v_by = v_in if before is None else np.where(before, 1.0, v_in)
+            # P(by) = P(in) + P(reached before T and not in T), each conditioned as far
+            # as the model allows; so v_by >= v_in path by path
+            v_in, last = _smoothed_prob(p, s, theta)
+            v_by = v_in if before is None else v_in + before * (1.0 - last)
         else:
             v_in, v_by = hit_T, acc_by
         stats = {
@@ -612,18 +673,18 @@ def _block_stats_fn(plans, groups, model, method, states, theta, block):
 
 
 def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
-    s1 = sum(a.s1 for a in accs)
-    s2 = sum(a.s2 for a in accs)
-    nu = sum(a.nu for a in accs)
-    count = sum(a.count for a in accs)
-    rep_s1 = rep_n = None
+    total = _Acc()
+    for acc in accs:
+        total = _merge(total, acc)
+    rep_means = None
     if method == "qmc":
         rep_s1 = np.zeros(n_rep)
         rep_n = np.zeros(n_rep)
-        for a, r, n in zip(accs, reps, ns, strict=True):
-            rep_s1[r] += a.s1
+        for acc, r, n in zip(accs, reps, ns, strict=True):
+            rep_s1[r] += acc.s1
             rep_n[r] += n
-    return _estimate(s1, s2, nu, n_total, count, method, rep_s1, rep_n, smoothed=smoothed)
+        rep_means = rep_s1 / rep_n
+    return _estimate(total, n_total, method, rep_means, smoothed=smoothed)
 
 
 # ----------------------------------------------------------------------------- results
@@ -1083,7 +1144,13 @@ def assess(
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
     try:
         per_block = run_blocks(
-            model, layout, seq, fn, chunk_size=chunk_size, executor=executor, progress=bar,
+            model,
+            layout,
+            seq,
+            fn,
+            chunk_size=chunk_size,
+            executor=executor,
+            progress=bar,
             derived=False,
         )
     finally:

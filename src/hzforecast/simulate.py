@@ -52,7 +52,6 @@ replicate's sequence. Chunks and workers handle whole blocks, so the same
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
 import warnings
@@ -355,8 +354,9 @@ def compile_model(
     if sc.shock_correlation is not None:
         rows = {p.id: p.row for p in plans}
         shock_rows = tuple(rows[i] for i in sc.shock_correlation.indicators)
-        shock_factor = _cholesky(sc.shock_correlation.as_array(),
-                                 f"scenario {sc.id!r}: shock_correlation")
+        shock_factor = _cholesky(
+            sc.shock_correlation.as_array(), f"scenario {sc.id!r}: shock_correlation"
+        )
 
     copula_factor, copula_params = None, ()
     if sc.parameter_correlation is not None:
@@ -733,7 +733,9 @@ def run_blocks(
                 if progress is not None:
                     progress.update(sum(b[3] for b in ch))
     else:
-        futures = [executor.submit(_run_chunk, model, layout, seeds, ch, fn, derived) for ch in chunks]
+        futures = [
+            executor.submit(_run_chunk, model, layout, seeds, ch, fn, derived) for ch in chunks
+        ]
         for fut, ch in zip(futures, chunks, strict=True):
             results.extend(fut.result())
             if progress is not None:

@@ -1,0 +1,259 @@
+"""Engine speed, parallel speed-up, memory and QMC efficiency, measured as ratios in one run.
+
+Run through ``make bench`` (or ``python benchmarks/run.py``). Every figure is a ratio
+of two timings taken side by side in the same process, so it does not depend on the
+machine's absolute speed; the machine is printed with the results.
+
+Bounds (from the engine issue):
+
+* engine time for N paths × K indicators × H years ≤ 1.3 × the time numpy's PCG64
+  takes to fill a preallocated array with N·K·H standard normals;
+* the full Jiaozuo study, 10^6 paths, 2019–2025, within the same bound;
+* ≥ 1.8× faster with two worker processes than with one;
+* peak memory < 1 GiB for 10^7 paths in assess-only mode;
+* randomised QMC with the last year's shock integrated needs ≥ 10× less work than
+  plain Monte Carlo for the same standard error on the Jiaozuo targets.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+import hzforecast as hz
+from hzforecast.simulate import BLOCK, compile_model
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import best_of, draw_reference, synthetic_study
+
+
+def engine_ratios(n_paths: int, repeat: int) -> list[dict]:
+    rows = []
+    k, h = 10, 7
+    ref = draw_reference(n_paths * k * h, repeat)
+    for uncertain in (False, True):
+        for smoothing in (False, True):
+            study = synthetic_study(k, h, uncertain=uncertain)
+            t = best_of(
+                lambda study=study, smoothing=smoothing: hz.assess(
+                    study, scenario="s", n_paths=n_paths, rng=1, progress=False, smoothing=smoothing
+                ),
+                repeat,
+            )
+            rows.append(
+                {
+                    "case": f"synthetic K={k} H={h}, growth "
+                    f"{'drawn per path' if uncertain else 'fixed'}, "
+                    f"smoothing {'on' if smoothing else 'off'}",
+                    "seconds": t,
+                    "reference": ref,
+                    "ratio": t / ref,
+                    "bound": 1.3,
+                }
+            )
+    study = hz.load_study("jiaozuo-2019")
+    model = compile_model(study, "baseline")
+    kj, hj = model.n_shocks, model.n_steps
+    ref_j = draw_reference(n_paths * kj * hj, repeat)
+    for smoothing in (False, True):
+        t = best_of(
+            lambda smoothing=smoothing: hz.assess(
+                study,
+                scenario="baseline",
+                n_paths=n_paths,
+                rng=1,
+                progress=False,
+                smoothing=smoothing,
+            ),
+            repeat,
+        )
+        rows.append(
+            {
+                "case": f"jiaozuo-2019 baseline, all {len(study.targets)} targets, K={kj} H={hj}, "
+                f"smoothing {'on' if smoothing else 'off'}",
+                "seconds": t,
+                "reference": ref_j,
+                "ratio": t / ref_j,
+                "bound": 1.3,
+            }
+        )
+    return rows
+
+
+def parallel_speedup(n_paths: int, repeat: int) -> dict:
+    study = hz.load_study("jiaozuo-2019")
+    chunk = 4 * BLOCK
+
+    def run(ex):
+        return hz.assess(
+            study,
+            scenario="baseline",
+            n_paths=n_paths,
+            rng=1,
+            progress=False,
+            executor=ex,
+            chunk_size=chunk,
+        )
+
+    times = {}
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers) as ex:
+            # warm every worker (imports, caches) before timing
+            list(ex.map(_warm, range(workers)))
+            times[workers] = best_of(lambda ex=ex: run(ex), repeat)
+    serial = best_of(lambda: run(None), repeat)
+    return {
+        "serial": serial,
+        "one_worker": times[1],
+        "two_workers": times[2],
+        "speedup": times[1] / times[2],
+        "bound": 1.8,
+    }
+
+
+def _warm(_):
+    study = hz.load_study("jiaozuo-2019")
+    hz.assess(study, scenario="baseline", n_paths=8192, rng=0, progress=False)
+    time.sleep(0.2)  # hold this worker so the other one takes the next warm-up
+    return True
+
+
+MEMORY_SCRIPT = """
+import resource, sys, time
+import hzforecast as hz
+n = int(sys.argv[1])
+study = hz.load_study("jiaozuo-2019")
+t = time.perf_counter()
+res = hz.assess(study, scenario="baseline", n_paths=n, rng=1, progress=False)
+dt = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(rss, dt, res["mengniu-2019"].p_in_year.se)
+"""
+
+
+def memory(n_paths: int) -> dict:
+    def peak(n):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_SCRIPT, str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rss, dt, se = out.stdout.split()
+        return int(rss), float(dt), float(se)
+
+    base_rss, _, _ = peak(8192)
+    rss, dt, se = peak(n_paths)
+    return {
+        "n_paths": n_paths,
+        "peak_bytes": rss,
+        "baseline_bytes": base_rss,
+        "seconds": dt,
+        "bound_bytes": 1 << 30,
+        "se_mengniu": se,
+    }
+
+
+def qmc_efficiency(n_paths: int, repeat: int) -> dict:
+    """Work (time × variance) of plain MC over randomised QMC with smoothing, per target."""
+    study = hz.load_study("jiaozuo-2019")
+    kw = {"scenario": "baseline", "n_paths": n_paths, "rng": 3, "progress": False}
+    t_mc = best_of(lambda: hz.assess(study, method="mc", smoothing=False, **kw), repeat)
+    t_q = best_of(lambda: hz.assess(study, method="qmc", smoothing=True, **kw), repeat)
+    mc = hz.assess(study, method="mc", smoothing=False, **kw)
+    q = hz.assess(study, method="qmc", smoothing=True, **kw)
+    per = {}
+    for a, b in zip(mc.targets, q.targets, strict=True):
+        if not a.assessable or a.p_in_year.estimator == "exact":
+            continue
+        for what in ("p_in_year", "p_by_year"):
+            ea, eb = getattr(a, what), getattr(b, what)
+            if ea.se > 0 and eb.se > 0:
+                per[f"{a.id} {what}"] = (ea.se**2 * t_mc) / (eb.se**2 * t_q)
+    for ga, gb in zip(mc.groups, q.groups, strict=True):
+        if ga.assessable and ga.p_all_in_year.se > 0 and gb.p_all_in_year.se > 0:
+            per[f"group {ga.group_id} p_in_year"] = (ga.p_all_in_year.se**2 * t_mc) / (
+                gb.p_all_in_year.se**2 * t_q
+            )
+    vals = np.array(list(per.values()))
+    return {
+        "n_paths": n_paths,
+        "t_mc": t_mc,
+        "t_qmc": t_q,
+        "per_target": per,
+        "min": float(vals.min()),
+        "median": float(np.median(vals)),
+        "bound": 10.0,
+    }
+
+
+def main(quick: bool = False) -> dict:
+    n = 2**14 if quick else 10**6
+    repeat = 1 if quick else 3
+    out = {
+        "engine": engine_ratios(n, repeat),
+        "parallel": parallel_speedup(n, repeat),
+        "memory": memory(2**15 if quick else 10**7),
+        "qmc": qmc_efficiency(2**14 if quick else 2**18, repeat),
+    }
+    return out
+
+
+def report(res: dict) -> str:
+    lines = [
+        "## Engine speed (time / numpy PCG64 drawing N·K·H normals; bound 1.3)",
+        "",
+        "| case | seconds | reference s | ratio | bound met |",
+        "|---|---|---|---|---|",
+    ]
+    for r in res["engine"]:
+        ok = "yes" if r["ratio"] <= r["bound"] else "**no**"
+        lines.append(
+            f"| {r['case']} | {r['seconds']:.3f} | {r['reference']:.3f} | {r['ratio']:.2f} | {ok} |"
+        )
+    p = res["parallel"]
+    lines += [
+        "",
+        "## Parallel speed-up (ProcessPoolExecutor, same numbers as serial)",
+        "",
+        f"serial {p['serial']:.3f} s, 1 worker {p['one_worker']:.3f} s, 2 workers "
+        f"{p['two_workers']:.3f} s: speed-up **{p['speedup']:.2f}×** (bound ≥ {p['bound']})",
+    ]
+    m = res["memory"]
+    lines += [
+        "",
+        "## Memory, assess-only mode",
+        "",
+        f"{m['n_paths']:,} paths: peak RSS {m['peak_bytes'] / 2**20:.0f} MiB "
+        f"(interpreter + libraries alone, 8,192 paths: {m['baseline_bytes'] / 2**20:.0f} MiB), "
+        f"{m['seconds']:.1f} s; bound < 1024 MiB",
+    ]
+    q = res["qmc"]
+    lines += [
+        "",
+        "## Randomised QMC + last-year smoothing vs plain Monte Carlo",
+        "",
+        f"N = {q['n_paths']:,}; work ratio = (SE²·time) of MC / (SE²·time) of QMC, per "
+        f"estimate: minimum **{q['min']:.1f}×**, median **{q['median']:.1f}×** "
+        f"(bound ≥ {q['bound']:g}×)",
+        "",
+        "| estimate | work ratio |",
+        "|---|---|",
+    ]
+    for k, v in sorted(q["per_target"].items(), key=lambda kv: kv[1]):
+        lines.append(f"| {k} | {v:.1f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    res = main(quick)
+    print(report(res))
+    if "--json" in sys.argv:
+        print(json.dumps(res, default=float))
