@@ -575,7 +575,8 @@ def _block_stats(plans, groups, model, method, states, theta, block):
     out_t = []
     reached_in: dict[str, np.ndarray] = {}
     reached_by: dict[str, np.ndarray] = {}
-    in_groups = {mp.target.id for _, members in groups for mp in members}
+    smooth_in: dict[str, np.ndarray] = {}
+    in_groups = {mp.target.id for _, members, _ in groups for mp in members}
     keep = max(0, min(n, SAMPLE_MAX - first))
     for p in plans:
         if not p.assessable or p.observed is not None:
@@ -641,26 +642,37 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         if t.id in in_groups:
             reached_in[t.id] = hit_T
             reached_by[t.id] = acc_by
+            if p.smooth is not None:
+                smooth_in[t.id] = v_in
     out_g = []
-    for _group, member_plans in groups:
+    for _group, member_plans, product in groups:
         if any(not mp.assessable for mp in member_plans):
             out_g.append(None)
             continue
         all_in = np.ones(n, dtype=bool)
         all_by = np.ones(n, dtype=bool)
+        prod = np.ones(n) if product else None
         for mp in member_plans:
             if mp.observed is not None:
                 if not mp.observed:
                     all_in[:] = False
                     all_by[:] = False
+                    if prod is not None:
+                        prod[:] = 0.0
                 continue
             all_in &= reached_in[mp.target.id]
             all_by &= reached_by[mp.target.id]
+            if prod is not None:
+                prod *= smooth_in[mp.target.id]
         ci, cb = int(np.count_nonzero(all_in)), int(np.count_nonzero(all_by))
+        if product:
+            # P(all by) = P(all in) + P(all by, not all in): unbiased, and >= the in-year
+            # value path by path
+            v_by = prod + (all_by & ~all_in)
         out_g.append(
             {
-                "in": _accumulate(all_in, method, ci),
-                "by": _accumulate(all_by, method, cb),
+                "in": _accumulate(prod if product else all_in, method, ci),
+                "by": _accumulate(v_by if product else all_by, method, cb),
                 "rep": rep,
                 "n": n,
             }
@@ -936,12 +948,16 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         x_T = np.concatenate([s["x_T"] for s in stats if "x_T" in s])
         g_T = np.concatenate([s["g_T"] for s in stats if "g_T" in s])
         required, anticipated, vq, gq = _growth_summaries(p, g_T, x_T)
-        # the start (observed, or the median of an assumed start) already meets the target
-        achieved = (
+        # the start already meets the target: achieved if observed; if the start is
+        # assumed, its median meeting the target says little, and the status says so
+        meets_start = (
             t.measure == "level" and p.start_value is not None and bool(t.met_by(p.start_value))
         )
         ratio = anticipated / required if math.isfinite(required) and required != 0 else np.nan
-        status = progress_status(required, anticipated, achieved=achieved)
+        if meets_start and p.start_kind == "assumed":
+            status = "met at assumed start"
+        else:
+            status = progress_status(required, anticipated, achieved=meets_start)
         results.append(
             TargetResult(
                 t,
@@ -964,7 +980,7 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
             )
         )
     groups = []
-    for j, (g, member_plans) in enumerate(group_specs):
+    for j, (g, member_plans, product) in enumerate(group_specs):
         bad = [mp for mp in member_plans if not mp.assessable]
         if bad:
             groups.append(
@@ -981,8 +997,12 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         stats = [pb[1][j] for pb in per_block]
         reps = [s["rep"] for s in stats]
         ns = [s["n"] for s in stats]
-        e_in = _combine([s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, False)
-        e_by = _combine([s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, False)
+        e_in = _combine(
+            [s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, product
+        )
+        e_by = _combine(
+            [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, product
+        )
         groups.append(GroupResult(g.id, g.targets, True, None, e_in, e_by))
     assumed = _assumed_list(study, model)
     return Assessment(
@@ -1106,7 +1126,7 @@ def assess(
         plans = _plan_targets(study, model, tlist, strict=strict)
         if not smoothing:
             plans = [_no_smooth(p) for p in plans]
-        group_specs = _group_specs(glist, plans)
+        group_specs = _group_specs(glist, plans, model)
         per_block = [
             _block_stats(plans, group_specs, model, paths.method, st, th, block)
             for st, th, block in paths_blocks(paths)
@@ -1138,7 +1158,7 @@ def assess(
     plans = _plan_targets(study, model, tlist, strict=strict)
     if not smoothing:
         plans = [_no_smooth(p) for p in plans]
-    group_specs = _group_specs(glist, plans)
+    group_specs = _group_specs(glist, plans, model)
 
     fn = partial(_block_stats_fn, plans, group_specs, model, method)
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
@@ -1177,9 +1197,28 @@ def _no_smooth(p: _TargetPlan) -> _TargetPlan:
     return replace(p, smooth=None)
 
 
-def _group_specs(glist, plans):
+def _group_specs(glist, plans, model):
+    """(group, member plans, whether P(all in year) may be smoothed as a product).
+
+    Given a path's parameters, targets on different indicators whose shocks are
+    uncorrelated are independent, so P(all in year | parameters) is the product of
+    the members' smoothed probabilities. Otherwise the indicator estimator is used.
+    """
     by_id = {p.target.id: p for p in plans}
-    return [(g, [by_id[tid] for tid in g.targets]) for g in glist]
+    corr = model.shock_correlation_matrix()
+    out = []
+    for g in glist:
+        members = [by_id[tid] for tid in g.targets]
+        live = [m for m in members if m.assessable and m.observed is None]
+        rows = [model.plan(m.ind).row if m.smooth is not None else None for m in live]
+        product = (
+            all(m.assessable for m in members)
+            and all(r is not None for r in rows)
+            and len(set(rows)) == len(rows)
+            and all(corr[a, b] == 0.0 for i, a in enumerate(rows) for b in rows[i + 1 :])
+        )
+        out.append((g, members, product))
+    return out
 
 
 def compare_scenarios(study: Study, scenarios=None, targets=None, **kwargs):

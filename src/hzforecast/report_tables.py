@@ -173,7 +173,7 @@ _STATUS_ZH = {
     "needs acceleration": "需加速",
     "far off": "差距较大",
     "regressing": "倒退",
-    "achieved": "已实现",
+    "achieved": "已实现", "met at assumed start": "假设起点已达标",
     "met": "已达成",
     "missed": "未达成",
     "not assessable": "无法评估",
@@ -193,7 +193,7 @@ def assessment_table(a, lang: str = "en") -> str:
         f"Scenario {a.scenario_id!r} — {a.n_paths:,} paths, method {a.method}"
         f"{f' ({a.n_replicates} scramblings)' if a.method == 'qmc' else ''}, "
         f"seed entropy {a.seed['entropy']}"
-        f"{', last-year shock integrated analytically' if a.smoothing else ''}"
+        f"{', shocks integrated analytically where possible' if a.smoothing else ''}"
     )
     cols = [
         "target",

@@ -159,6 +159,15 @@ class Model:
         full[np.ix_(rows, rows)] = self.shock_factor
         return self.sigmas[:, None] * full
 
+    def shock_correlation_matrix(self) -> np.ndarray:
+        """Correlation of the yearly shocks between shock rows (K x K)."""
+        k = len(self.indicators)
+        full = np.eye(k)
+        if self.shock_factor is not None:
+            rows = list(self.shock_rows)
+            full[np.ix_(rows, rows)] = self.shock_factor @ self.shock_factor.T
+        return full
+
     @property
     def n_years(self) -> int:
         return len(self.years)
