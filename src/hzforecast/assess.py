@@ -997,12 +997,8 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         stats = [pb[1][j] for pb in per_block]
         reps = [s["rep"] for s in stats]
         ns = [s["n"] for s in stats]
-        e_in = _combine(
-            [s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, product
-        )
-        e_by = _combine(
-            [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, product
-        )
+        e_in = _combine([s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, product)
+        e_by = _combine([s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, product)
         groups.append(GroupResult(g.id, g.targets, True, None, e_in, e_by))
     assumed = _assumed_list(study, model)
     return Assessment(

@@ -450,12 +450,17 @@ def _ppf(dist, u: np.ndarray) -> np.ndarray:
     return dist.ppf(u)
 
 
-def _uniform_to_params(model: Model, u: np.ndarray) -> np.ndarray:
-    """Uniforms (P, n) -> parameter draws (P, n), through the rank-correlation copula."""
+def _uniform_to_params(model: Model, u: np.ndarray, zc: np.ndarray | None = None) -> np.ndarray:
+    """Uniforms (P, n) -> parameter draws (P, n), through the rank-correlation copula.
+
+    The copula's parameters are normal scores: ``zc`` when drawn as normals (plain and
+    antithetic Monte Carlo), else ``ndtri`` of their uniforms (QMC). ``u`` is overwritten.
+    """
     if model.copula_factor is not None:
         rows = list(model.copula_params)
-        u = u.copy()
-        u[rows] = special.ndtr(model.copula_factor @ special.ndtri(u[rows]))
+        if zc is None:
+            zc = special.ndtri(u[rows])
+        u[rows] = special.ndtr(model.copula_factor @ zc)
     out = _buffer("theta", u.shape)
     for i, p in enumerate(model.params):
         out[i] = _ppf(p.dist, u[i])
@@ -507,12 +512,19 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
         u = np.ascontiguousarray(pts[:, :p].T)
         z = _buffer("z", (h, k, n))
         z[...] = special.ndtri(pts[:, p:]).reshape(n, k, h).transpose(2, 1, 0)
-        return u, z
+        return u, z, None
     seq = source
     m = n // 2 if method == "antithetic" else n
     u = _buffer("u", (p, n))
+    copula = {j: i for i, j in enumerate(model.copula_params)}
+    zc = _buffer("zc", (len(copula), n)) if copula else None
     for j, par in enumerate(model.params):
-        _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
+        if j in copula:  # normal scores for the copula, drawn directly
+            _stream(seq, block_index, 1, _name_key(par.name)).standard_normal(out=zc[copula[j], :m])
+        elif isinstance(par.dist, Fixed):
+            u[j, :m] = 0.5  # a fixed value needs no randomness
+        else:
+            _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
     z = _buffer("z", (h, k, n))
     for plan in model.indicators:
         gen = _stream(seq, block_index, 0, _name_key(plan.id))
@@ -521,10 +533,14 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
     if method == "antithetic":
         np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
-    return u, z
+        if zc is not None:
+            np.negative(zc[:, :m], out=zc[:, m:])
+    return u, z, zc
 
 
-def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray, derived: bool = True):
+def _simulate_states(
+    model: Model, u: np.ndarray, z: np.ndarray, derived: bool = True, zc: np.ndarray | None = None
+):
     """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
 
     States are ln X for levels and derived indicators and logit p for shares;
@@ -536,7 +552,7 @@ def _simulate_states(model: Model, u: np.ndarray, z: np.ndarray, derived: bool =
     next year are done slab by slab, while the slab is hot.
     """
     n = u.shape[1]
-    theta = _uniform_to_params(model, u)
+    theta = _uniform_to_params(model, u, zc)
     k, h = model.n_shocks, model.n_steps
     plans = model.indicators
     mix = model.shock_mix  # (K, K) = diag(sigma) L, or None when uncorrelated
@@ -700,10 +716,10 @@ def run_block(model: Model, layout: BlockLayout, seeds, block, derived: bool = T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # balance warning for partial sequences
             pts = eng.random(n)
-        u, z = _draw_block(model, "qmc", pts, idx, n)
+        u, z, zc = _draw_block(model, "qmc", pts, idx, n)
     else:
-        u, z = _draw_block(model, layout.method, seeds, idx, n)
-    return _simulate_states(model, u, z, derived=derived)
+        u, z, zc = _draw_block(model, layout.method, seeds, idx, n)
+    return _simulate_states(model, u, z, derived=derived, zc=zc)
 
 
 def run_blocks(
