@@ -357,3 +357,46 @@ def test_group_of_independent_targets_is_the_product(doc):
     # the indicator estimator agrees within its error
     plain = hz.assess(make(doc), scenario="base", n_paths=2**16, rng=4, smoothing=False)
     within(plain.group("both").p_all_in_year, P_GDP * P_SHARE)
+
+
+def test_extreme_parameters_give_probabilities_not_nan(doc):
+    """Huge volatility and growth over a long horizon: computed in log space, no NaN."""
+    a = doc["scenarios"][0]["assumptions"][0]
+    a["volatility"] = 5.0
+    a["growth"] = {"dist": "uniform", "low": 10.0, "high": 1e6}
+    doc["scenarios"][0]["end_year"] = 2100
+    doc["targets"][0]["year"] = 2100
+    doc["targets"][0]["value"] = 1e300
+    res = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=8192, rng=1)
+    e = res["gdp-2023"].p_in_year
+    assert 0.0 <= e.value <= 1.0 and math.isfinite(e.se)
+    assert 0.0 <= res["gdp-2023"].p_by_year.value <= 1.0
+
+
+def test_tiny_probability_is_a_number_not_zero(doc):
+    doc["targets"][0]["value"] = 1000.0  # 10x in five years at 7% with sigma 5%
+    res = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=8192, rng=1)
+    e = res["gdp-2023"].p_in_year
+    exact = cf.prob_level(100, 1000, growth=0.07, sigma=0.05, years=5)
+    assert 0 < exact < 1e-30
+    assert e.value == pytest.approx(exact, rel=1e-6)  # smoothed: the closed form itself
+    plain = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=8192, rng=1,
+                      smoothing=False)["gdp-2023"].p_in_year
+    assert plain.text() == "< 0.0001" and plain.value == 0.0 and plain.high > 0
+
+
+def test_progress_bar_is_silent_when_asked(doc, capsys):
+    hz.assess(make(doc), scenario="base", n_paths=8192, rng=1, progress=False)
+    hz.simulate(make(doc), scenario="base", n_paths=8192, rng=1, progress=False)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_jiaozuo_mengniu_against_quadrature(jiaozuo):
+    """The 蒙牛 cluster's 120亿 in 2019 from 108.9亿 in 2018, baseline scenario:
+    growth ~ triangular(2%, 7%, 12%), volatility 5%; one year, so P = E_g[Φ(...)]."""
+    res = hz.assess(jiaozuo, ["mengniu-2019"], scenario="baseline", n_paths=2**15, rng=8,
+                    method="qmc")
+    exact = cf.prob_level_uncertain_growth(
+        108.9, 120.0, growth_dist=Triangular(low=0.02, mode=0.07, high=0.12), sigma=0.05, years=1)
+    within(res["mengniu-2019"].p_in_year, exact)

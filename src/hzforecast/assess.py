@@ -628,14 +628,17 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         }
         if keep:
             if t.measure == "level":
-                x_T = to_natural(m_T[:keep], p.transform)
+                with np.errstate(over="ignore"):  # beyond float range: shown as inf
+                    x_T = to_natural(m_T[:keep], p.transform)
                 if p.start_kind == "derived" or T == p.anchor:
                     g_T = np.full(keep, np.nan)
                 else:
                     lv = _log_value(s[[p.anchor, T], :keep], p.transform)
-                    g_T = np.expm1((lv[1] - lv[0]) / (T - p.anchor))
+                    with np.errstate(over="ignore"):
+                        g_T = np.expm1((lv[1] - lv[0]) / (T - p.anchor))
             else:
-                x_T = g_T = np.expm1(m_T[:keep])
+                with np.errstate(over="ignore"):
+                    x_T = g_T = np.expm1(m_T[:keep])
             stats["x_T"] = x_T
             stats["g_T"] = g_T
         out_t.append(stats)
@@ -851,11 +854,12 @@ class Assessment:
 def _growth_summaries(plan: _TargetPlan, g_T, x_T):
     t = plan.target
     q = np.array(QUANTILES)
-    vals = np.quantile(x_T, q) if x_T.size else np.full(len(q), np.nan)
+    # sample quantiles (no interpolation), so values beyond float range stay inf, not NaN
+    vals = np.quantile(x_T, q, method="inverted_cdf") if x_T.size else np.full(len(q), np.nan)
     if t.measure != "level":
         anticipated = float(vals[QUANTILES.index(0.5)])  # the growth itself
     elif g_T.size and not np.all(np.isnan(g_T)):
-        anticipated = float(np.median(g_T))
+        anticipated = float(np.quantile(g_T, 0.5, method="inverted_cdf"))
     else:
         anticipated = np.nan
     if t.measure == "level":
@@ -936,6 +940,12 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         e_by = _combine(
             [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
         )
+        for e in (e_in, e_by):
+            if not (math.isfinite(e.value) and math.isfinite(e.se)):
+                raise SimulationError(
+                    f"target {t.id!r}: the probability is not a number (NaN/inf); the scenario's "
+                    f"parameters for {p.ind!r} overflow — check its growth, volatility and start"
+                )
         by_counts = np.sum([s["by_counts"] for s in stats], axis=0)
         yrs = model.years[p.w0 : p.t_index + 1]
         curve = {int(y): float(c) / n for y, c in zip(yrs, by_counts, strict=True)}
