@@ -346,9 +346,16 @@ def test_compare_scenarios_uses_common_random_numbers(jiaozuo):
 
 def test_group_of_independent_targets_is_the_product(doc):
     """Uncorrelated shocks and fixed growth: P(all in year) is the product of closed forms."""
-    doc["groups"] = [{"id": "both", "name_zh": "两者", "name_en": "both",
-                      "targets": ["gdp-2023", "share-2023"], "status": "assumed",
-                      "rationale": "t"}]
+    doc["groups"] = [
+        {
+            "id": "both",
+            "name_zh": "两者",
+            "name_en": "both",
+            "targets": ["gdp-2023", "share-2023"],
+            "status": "assumed",
+            "rationale": "t",
+        }
+    ]
     res = hz.assess(make(doc), scenario="base", n_paths=2**14, rng=4)
     g = res.group("both")
     assert g.p_all_in_year.estimator == "smoothed"
@@ -380,8 +387,9 @@ def test_tiny_probability_is_a_number_not_zero(doc):
     exact = cf.prob_level(100, 1000, growth=0.07, sigma=0.05, years=5)
     assert 0 < exact < 1e-30
     assert e.value == pytest.approx(exact, rel=1e-6)  # smoothed: the closed form itself
-    plain = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=8192, rng=1,
-                      smoothing=False)["gdp-2023"].p_in_year
+    plain = hz.assess(
+        make(doc), ["gdp-2023"], scenario="base", n_paths=8192, rng=1, smoothing=False
+    )["gdp-2023"].p_in_year
     assert plain.text() == "< 0.0001" and plain.value == 0.0 and plain.high > 0
 
 
@@ -395,8 +403,10 @@ def test_progress_bar_is_silent_when_asked(doc, capsys):
 def test_jiaozuo_mengniu_against_quadrature(jiaozuo):
     """The 蒙牛 cluster's 120亿 in 2019 from 108.9亿 in 2018, baseline scenario:
     growth ~ triangular(2%, 7%, 12%), volatility 5%; one year, so P = E_g[Φ(...)]."""
-    res = hz.assess(jiaozuo, ["mengniu-2019"], scenario="baseline", n_paths=2**15, rng=8,
-                    method="qmc")
+    res = hz.assess(
+        jiaozuo, ["mengniu-2019"], scenario="baseline", n_paths=2**15, rng=8, method="qmc"
+    )
     exact = cf.prob_level_uncertain_growth(
-        108.9, 120.0, growth_dist=Triangular(low=0.02, mode=0.07, high=0.12), sigma=0.05, years=1)
+        108.9, 120.0, growth_dist=Triangular(low=0.02, mode=0.07, high=0.12), sigma=0.05, years=1
+    )
     within(res["mengniu-2019"].p_in_year, exact)

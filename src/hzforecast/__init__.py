@@ -14,6 +14,7 @@ from . import closedform
 from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
 from .figures import Figure, FigureError, convert, parse_figure
+from .fit import DEFAULT_PRIOR, FitResult, GrowthPrior, InsufficientDataError, fit
 from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
 from .simulate import Paths, SimulationError, simulate
 from .spec import (
@@ -35,6 +36,7 @@ from .spec import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_PRIOR",
     "Assessment",
     "Assumption",
     "AuditResult",
@@ -46,8 +48,11 @@ __all__ = [
     "Figure",
     "FigureError",
     "Finding",
+    "FitResult",
     "GroupResult",
+    "GrowthPrior",
     "Indicator",
+    "InsufficientDataError",
     "Observation",
     "Paths",
     "Scenario",
@@ -66,6 +71,7 @@ __all__ = [
     "closedform",
     "compare_scenarios",
     "convert",
+    "fit",
     "load_study",
     "parse_figure",
     "read_study",

@@ -391,8 +391,7 @@ def _drift_at(plan: IndicatorPlan, theta: np.ndarray, t: int) -> np.ndarray:
     for start, p in plan.trends:
         if t >= start:
             pidx = p
-    g = theta[pidx]
-    return np.log1p(g) if plan.transform == "log" else g
+    return plan.drift(theta[pidx])
 
 
 def _measure(p: _TargetPlan, s: np.ndarray, logv, t: int) -> np.ndarray:
@@ -413,8 +412,7 @@ def _meets(p: _TargetPlan, x: np.ndarray) -> np.ndarray:
 
 
 def _drift(plan: IndicatorPlan, theta: np.ndarray, pidx: int) -> np.ndarray:
-    g = theta[pidx]
-    return np.log1p(g) if plan.transform == "log" else g
+    return plan.drift(theta[pidx])
 
 
 def _drift_sum(plan: IndicatorPlan, theta: np.ndarray, t0: int, t1: int):

@@ -17,6 +17,7 @@ triangular    low, mode, high                        peak at mode
 normal        mean, sd, [low], [high]                optionally truncated to [low, high]
 lognormal     mu, sigma, [low], [high]               exp(N(mu, sigma²)), optionally truncated
 pert          low, mode, high, [lamb = 4]            Beta-PERT (Vose 2008)
+studentt      df, loc, scale, [low], [high]          a fitted drift's posterior (t)
 ============  =====================================  =======================================
 
 Quantiles come from :mod:`scipy.stats` (``uniform``, ``triang``, ``truncnorm``,
@@ -38,6 +39,7 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Pert",
+    "StudentT",
     "Triangular",
     "Uniform",
 ]
@@ -234,6 +236,29 @@ class Pert(_Dist):
         return stats.beta(a, b, loc=self.low, scale=r)
 
 
+class StudentT(_Dist):
+    """Student-t with ``df`` degrees of freedom, location ``loc`` and scale ``scale``,
+    optionally truncated to ``[low, high]`` (the posterior of a fitted drift)."""
+
+    dist: Literal["studentt"] = "studentt"
+    df: Finite = Field(gt=0)
+    loc: Finite
+    scale: Finite = Field(gt=0)
+    low: Finite | None = None
+    high: Finite | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        _check_truncation(self.low, self.high, "studentt")
+        return self
+
+    def _frozen(self):
+        base = stats.t(self.df, loc=self.loc, scale=self.scale)
+        if self.low is None and self.high is None:
+            return base
+        return _Truncated(base, self.low, self.high)
+
+
 class _Truncated:
     """A frozen scipy distribution truncated to [low, high] by inverting its cdf."""
 
@@ -254,17 +279,18 @@ class _Truncated:
     def mean(self):
         from scipy import integrate
 
-        lo = self.low if self.low is not None else 0.0
-        hi = self.high if self.high is not None else np.inf
+        lo, hi = self.support()
         num = integrate.quad(lambda x: x * self.base.pdf(x), lo, hi)[0]
         return num / (self.hi - self.lo)
 
     def support(self):
-        lo = self.low if self.low is not None else 0.0
-        hi = self.high if self.high is not None else np.inf
+        blo, bhi = self.base.support()
+        lo = self.low if self.low is not None else float(blo)
+        hi = self.high if self.high is not None else float(bhi)
         return lo, hi
 
 
 Distribution = Annotated[
-    Fixed | Uniform | Triangular | Normal | LogNormal | Pert, Field(discriminator="dist")
+    Fixed | Uniform | Triangular | Normal | LogNormal | Pert | StudentT,
+    Field(discriminator="dist"),
 ]

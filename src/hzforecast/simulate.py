@@ -112,6 +112,11 @@ class IndicatorPlan:
     trends: tuple[tuple[int, int], ...]  # (grid index from which, param index)
     offsets: np.ndarray  # additive offsets on the transformed scale, by grid index
     corrected: bool = False  # the start is a corrected reading of the stated figure
+    rate_growth: bool = True  # growth draws are rates g (drift ln(1+g)), not log drifts
+
+    def drift(self, g):
+        """Per-path drift on the transformed scale from a growth draw."""
+        return np.log1p(g) if self.transform == "log" and self.rate_growth else g
 
     @property
     def has_offsets(self) -> bool:
@@ -277,7 +282,8 @@ def compile_model(
     for row, a in enumerate(sc.assumptions):
         ind = ind_by_id[a.indicator]
         where = f"scenario {sc.id!r}, assumption for {a.indicator!r}"
-        _growth_to_drift(a.growth, ind.kind, where)
+        if a.growth_scale == "rate":
+            _growth_to_drift(a.growth, ind.kind, where)
         anchor = anchors[a.indicator] - first
         growth_idx = len(params)
         params.append(
@@ -326,7 +332,8 @@ def compile_model(
                     f"{where}: shock in {s.year} is not after the start {years[anchor]}"
                 )
             if s.kind == "trend_change":
-                _growth_to_drift(s.growth, ind.kind, f"{where}, trend change in {s.year}")
+                if a.growth_scale == "rate":
+                    _growth_to_drift(s.growth, ind.kind, f"{where}, trend change in {s.year}")
                 trends.append((k, len(params)))
                 params.append(
                     ParamSpec(f"{a.indicator}.trend_{s.year}", a.indicator, "trend", s.growth)
@@ -350,6 +357,7 @@ def compile_model(
                 start_assumed=a.start is not None,
                 is_index=is_index,
                 growth_param=growth_idx,
+                rate_growth=a.growth_scale == "rate",
                 sigma=float(a.volatility),
                 trends=tuple(sorted(trends)),
                 offsets=offsets,
@@ -562,11 +570,7 @@ def _simulate_states(
     changes: dict[int, list] = {}
     late = [p for p in plans if p.anchor]
     for plan in plans:
-        g = theta[plan.growth_param]
-        if plan.transform == "log":
-            np.log1p(g, out=mu[plan.row])
-        else:
-            mu[plan.row] = g
+        mu[plan.row] = plan.drift(theta[plan.growth_param])
         for start, pidx in plan.trends:
             changes.setdefault(start - 1, []).append((plan, pidx))
         if plan.start_param is not None:
@@ -580,8 +584,7 @@ def _simulate_states(
     slab = _buffer("slab", (k, n)) if mix is not None else None
     for t in range(h):
         for plan, pidx in changes.get(t, ()):
-            gt = theta[pidx]
-            mu[plan.row] = np.log1p(gt) if plan.transform == "log" else gt
+            mu[plan.row] = plan.drift(theta[pidx])
         if mix is not None:
             np.matmul(mix, z[t], out=slab)
             x = slab

@@ -469,10 +469,12 @@ class Assumption(_Spec):
     ----------
     indicator : str
     growth : Distribution
-        Level/count indicators: the mean annual growth rate g (0.08 = 8%), so the
+        Level/count indicators: the median annual growth rate g (0.08 = 8%), so the
         log drift is μ = ln(1 + g). Share indicators: the drift of the log-odds per
         year (for a small share, about its relative growth per year). Drawn once per
         path.
+    growth_scale : {"rate", "log"}
+        ``"log"``: ``growth`` is the log drift μ itself (as a fitted model gives it).
     volatility : float
         σ of the yearly shock on the log (share: log-odds) scale; 0 for a
         deterministic path.
@@ -485,6 +487,7 @@ class Assumption(_Spec):
 
     indicator: Id
     growth: Distribution
+    growth_scale: Literal["rate", "log"] = "rate"
     volatility: Finite = Field(ge=0, le=5)
     start: Distribution | None = None
     start_year: Year | None = None

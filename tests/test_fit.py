@@ -1,0 +1,229 @@
+"""Fitting growth from sparse history: conjugate algebra, predictive, errors, engine use."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import hzforecast as hz
+from hzforecast.fit import DEFAULT_PRIOR, GrowthPrior, InsufficientDataError, fit
+
+
+def test_conjugate_update_by_hand():
+    """Two observations 10 years apart, no discount: the NIG update written out."""
+    s = pd.Series({2008: 13593.0, 2018: 32345.0})
+    prior = GrowthPrior(mu0=0.02, kappa0=4.0, a0=3.0, b0=0.01, discount=1.0)
+    r = fit(s, prior=prior)
+    d, gap = math.log(32345 / 13593), 10.0
+    kn = 4.0 + gap
+    mun = (4.0 * 0.02 + d) / kn
+    an = 3.0 + 0.5
+    bn = 0.01 + 0.5 * (d * d / gap + 4.0 * 0.02**2 - kn * mun**2)
+    assert (r.kappa_n, r.mu_n, r.a_n, r.b_n) == pytest.approx((kn, mun, an, bn), rel=1e-12)
+    loc, scale, df = r.predictive(3)
+    assert loc == pytest.approx(math.log(32345) + 3 * mun)
+    assert scale == pytest.approx(math.sqrt(bn / an * (3 + 9 / kn)))
+    assert df == 7.0
+
+
+def test_regular_series_matches_random_walk_with_drift():
+    """Flat prior limits: the drift is the mean increment and the predictive variance is
+    s²(h + h²/n) with s² the mean squared deviation of the increments (rwf's form)."""
+    rng = np.random.default_rng(1)
+    y = np.cumsum(0.05 + 0.1 * rng.standard_normal(30))
+    s = pd.Series(np.exp(y), index=range(1990, 2020))
+    r = fit(s, prior=GrowthPrior(mu0=0.0, kappa0=1e-12, a0=1e-12, b0=1e-12, discount=1.0))
+    d = np.diff(y)
+    assert r.mu_n == pytest.approx(d.mean(), rel=1e-9)
+    n = len(d)
+    s2 = np.sum((d - d.mean()) ** 2) / n
+    _, scale, df = r.predictive(4)
+    assert scale**2 == pytest.approx(s2 * (4 + 16 / n), rel=1e-9)
+    assert df == pytest.approx(n)
+
+
+def test_predictive_agrees_with_posterior_simulation():
+    """The Student-t predictive (σ integrated analytically) vs draws of σ², μ and shocks."""
+    s = pd.Series({2004: 3.9, 2012: 40.0, 2018: 141.95}, name="gdp")
+    r = fit(s)
+    paths = r.simulate(5, n_paths=200_000, rng=3)
+    x5 = paths[:, -1]
+    for q in (0.1, 0.5, 0.9):
+        exact = float(r.forecast(5, levels=(), quantiles=[q]).iloc[-1][f"q{q:g}"])
+        # the sample quantile's standard error: sqrt(q(1-q)/n) / density
+        _, scale, df = r.predictive(5)
+        dens = stats.t.pdf(stats.t.ppf(q, df), df) / (scale * exact)
+        se = math.sqrt(q * (1 - q) / len(x5)) / dens
+        assert abs(np.quantile(x5, q) - exact) < 4 * se
+    p = r.prob_reach(300.0, 2023)
+    p_mc = np.mean(x5 >= 300.0)
+    assert abs(p - p_mc) < 4 * math.sqrt(p * (1 - p) / len(x5))
+
+
+def test_forecast_table_columns_and_order():
+    s = pd.Series({2008: 5937.0, 2018: 17629.0})
+    f = fit(s).forecast(3, levels=(80, 95), quantiles=["0.05", 0.5])
+    assert list(f.columns) == [
+        "year",
+        "mean",
+        "median",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "q0.05",
+        "q0.5",
+    ]
+    assert list(f.year) == [2019, 2020, 2021]
+    assert np.all(f.lower_95 < f.lower_80) and np.all(f.lower_80 < f["median"])
+    assert np.all(f["median"] < f.upper_80) and np.all(f.upper_80 < f.upper_95)
+    np.testing.assert_allclose(f["q0.5"], f["median"])
+    # intervals widen with the horizon
+    assert np.all(np.diff(f.upper_95 - f.lower_95) > 0)
+
+
+def test_one_observation_needs_a_prior():
+    s = pd.Series({2018: 108.9}, name="mengniu")
+    with pytest.raises(
+        InsufficientDataError,
+        match=r"'mengniu' has one observation \(2018\); a "
+        r"growth rate needs two, or a prior for the drift",
+    ):
+        fit(s, prior=GrowthPrior(kappa0=0.0))
+    r = fit(s, prior=GrowthPrior.from_plan(0.08, 0.12))
+    assert r.growth == pytest.approx(math.exp(0.5 * (math.log(1.08) + math.log(1.12))) - 1)
+    assert any("one observation" in n for n in r.notes)
+
+
+def test_plan_prior_against_old_hypergrowth(jiaozuo):
+    """GDP 2004→2018 grew 29% a year from a tiny base; the plan says 8–8.5%."""
+    gdp = jiaozuo.indicator("gdp")
+    plan = GrowthPrior.from_plan(0.08, 0.085)
+    with_discount = fit(gdp, prior=plan)
+    no_discount = fit(gdp, prior=GrowthPrior.from_plan(0.08, 0.085, discount=1.0))
+    windowed = fit(gdp, prior=plan, window=10)
+    assert windowed.growth == pytest.approx(math.sqrt(1.08 * 1.085) - 1)
+    assert 0.0825 < with_discount.growth < no_discount.growth < (141.95 / 3.9) ** (1 / 14) - 1
+    # the corrected 2018 figure is used, not the misprint
+    assert with_discount.last_value == 141.95
+
+
+def test_share_is_fitted_on_the_logit_scale():
+    s = pd.Series({2015: 0.018, 2018: 0.021, 2020: 0.024})
+    r = fit(s, kind="share")
+    assert r.transform == "logit"
+    f = r.forecast(30, levels=(95,))
+    assert np.all((f.lower_95 > 0) & (f.upper_95 < 1))
+    assert 0 < r.prob_reach(0.03, 2025) < 1
+
+
+def test_every_jiaozuo_indicator_can_be_fitted(jiaozuo):
+    fitted = 0
+    for ind in jiaozuo.indicators:
+        if ind.observations and ind.derived is None and ind.kind != "rate":
+            r = fit(ind)
+            assert math.isfinite(r.growth) and r.sigma > 0
+            fitted += 1
+    assert fitted >= 30
+
+
+def test_engine_uses_fitted_growth(jiaozuo):
+    """A fit turned into a scenario assumption drives the engine; with the volatility held
+    at its posterior mean the engine's P(reach) is close to the fit's own."""
+    r = fit(jiaozuo.indicator("urban_income"))
+    a = r.to_assumption()
+    sc = hz.Scenario(
+        id="fitted",
+        name_zh="拟合",
+        name_en="fitted",
+        base_year=2018,
+        end_year=2025,
+        assumptions=(a,),
+        rationale="fitted",
+    )
+    t = hz.Target(
+        id="inc-2025",
+        indicator="urban_income",
+        year=2025,
+        comparator=">=",
+        value=45000.0,
+        status="assumed",
+        rationale="t",
+    )
+    study = jiaozuo.model_copy(
+        update={"scenarios": (*jiaozuo.scenarios, sc), "targets": (*jiaozuo.targets, t)}
+    )
+    study = hz.Study.model_validate(study.model_dump())
+    res = hz.assess(study, ["inc-2025"], scenario="fitted", n_paths=2**16, rng=5, method="qmc")
+    p_engine = res["inc-2025"].p_in_year.value
+    p_fit = r.prob_reach(45000.0, 2025)
+    # engine: drift ~ t, sigma fixed at its mean; fit: sigma integrated too
+    assert abs(p_engine - p_fit) < 0.05
+    assert res["inc-2025"].anticipated_growth == pytest.approx(r.growth, abs=0.005)
+
+
+@pytest.mark.parametrize(
+    ("series", "kwargs", "exc", "match"),
+    [
+        (
+            pd.Series({2018: 1.0, 2019: -1.0}),
+            {},
+            ValueError,
+            r"a level must be positive for the log model; 2019 is -1\.0",
+        ),
+        (pd.Series([1.0, 2.0], index=[2018, 2018]), {}, ValueError, "duplicate year 2018"),
+        (
+            pd.Series({2019: 2.0, 2018: 1.0}),
+            {"unsorted": "raise"},
+            ValueError,
+            "not in increasing order",
+        ),
+        (
+            pd.Series({2018: 0.5, 2019: 1.2}),
+            {"kind": "share"},
+            ValueError,
+            r"a share must lie in \(0, 1\); 2019 is 1\.2",
+        ),
+        (pd.Series({2018: 1.0, 2019: np.nan}), {}, ValueError, "value for 2019 is not finite"),
+        (pd.Series(dtype=float), {}, InsufficientDataError, "has no observations"),
+        (
+            pd.Series({2018: 1.0, 2019: 2.0}),
+            {"model": "arima"},
+            ValueError,
+            "model: expected 'auto' or 'bayes-growth'",
+        ),
+        (
+            pd.Series({2018: 1.0, 2019: 2.0}),
+            {"window": 0},
+            ValueError,
+            "window: must be a positive",
+        ),
+        ([1.0, 2.0], {}, TypeError, "expected a pandas Series indexed by year or an Indicator"),
+    ],
+)
+def test_bad_input(series, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fit(series, **kwargs)
+
+
+def test_horizon_and_level_errors():
+    r = fit(pd.Series({2018: 1.0, 2019: 1.1}))
+    with pytest.raises(ValueError, match=r"horizon: must be a whole number >= 1, got 0"):
+        r.forecast(0)
+    with pytest.raises(ValueError, match=r"levels: each must be a percentage in \(0, 100\)"):
+        r.forecast(2, levels=(180,))
+    with pytest.raises(ValueError, match=r"year: must be after the last observation \(2019\)"):
+        r.prob_reach(2.0, 2019)
+
+
+def test_unsorted_years_are_sorted_by_default():
+    a = fit(pd.Series({2019: 2.0, 2018: 1.0}))
+    b = fit(pd.Series({2018: 1.0, 2019: 2.0}))
+    assert a.mu_n == b.mu_n and list(a.years) == [2018, 2019]
+
+
+def test_default_prior_is_documented():
+    assert DEFAULT_PRIOR.discount == 0.85 and DEFAULT_PRIOR.kappa0 == 10.0
+    assert "M3" in DEFAULT_PRIOR.source
