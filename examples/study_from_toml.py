@@ -19,12 +19,15 @@ def main(path: str | Path = HERE / "xinxiang-toy.toml") -> hz.Assessment:
     print()
     print(study.audit())
     print()
-    res = hz.assess(study, scenario=study.scenarios[0].id, n_paths=2**16, rng=2021,
-                    method="qmc", progress=False)
+    res = hz.assess(
+        study, scenario=study.scenarios[0].id, n_paths=2**16, rng=2021, method="qmc", progress=False
+    )
     print(res)
     r = res[study.targets[0].id]
-    print(f"\n{r.id}: needs {r.required_growth:.1%} a year, the scenario gives "
-          f"{r.anticipated_growth:.1%}; P(in {r.target.year}) = {r.p_in_year}")
+    print(
+        f"\n{r.id}: needs {r.required_growth:.1%} a year, the scenario gives "
+        f"{r.anticipated_growth:.1%}; P(in {r.target.year}) = {r.p_in_year}"
+    )
     return res
 
 

@@ -13,6 +13,7 @@ The flow runs one way::
 from . import closedform
 from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
+from .backtest import BacktestResult, backtest
 from .figures import Figure, FigureError, convert, parse_figure
 from .fit import DEFAULT_PRIOR, FitResult, GrowthPrior, InsufficientDataError, fit
 from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
@@ -40,6 +41,7 @@ __all__ = [
     "Assessment",
     "Assumption",
     "AuditResult",
+    "BacktestResult",
     "Claim",
     "Correction",
     "Correlation",
@@ -67,6 +69,7 @@ __all__ = [
     "__version__",
     "assess",
     "audit",
+    "backtest",
     "builtin_studies",
     "closedform",
     "compare_scenarios",

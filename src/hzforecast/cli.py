@@ -6,6 +6,8 @@
     hzforecast audit STUDY
     hzforecast run STUDY [--scenario S ...] [--paths N] [--seed S] [--method M]
                          [--format table|csv|json] [--lang en|zh]
+    hzforecast forecast FILE.csv --horizon H [--levels 80,95] [--quantiles 0.05,0.5,0.95]
+                         [--targets TARGETS.csv] [--format csv|json]
 
 STUDY is a built-in name (``jiaozuo-2019``) or a path to a .toml/.json study file.
 Errors print one line to standard error and exit with status 2 (bad input) or 1.
@@ -78,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--no-audit", action="store_true", help="do not print the audit findings")
     s.add_argument("--no-progress", action="store_true")
+
+    s = sub.add_parser("forecast", help="fit and forecast every series of a long CSV file")
+    s.add_argument("file", help="CSV with columns series,year,value")
+    s.add_argument("--horizon", type=_positive_int, required=True, help="years ahead")
+    s.add_argument("--levels", default="80,95", help="interval levels, e.g. 80,95")
+    s.add_argument("--quantiles", default=None, help="extra quantiles, e.g. 0.05,0.5,0.95")
+    s.add_argument("--targets", default=None, help="CSV with columns series,year,threshold")
+    s.add_argument("--format", choices=["csv", "json"], default="csv")
     return p
 
 
@@ -104,6 +114,8 @@ def main(argv=None) -> int:
 
 
 def _dispatch(args) -> int:
+    if args.command == "forecast":
+        return _forecast(args)
     study = load_study(args.study)
     if args.command == "show":
         print(study.summary(lang=args.lang))
@@ -182,6 +194,49 @@ def _run(study, args) -> int:
             )
         print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
     return 0
+
+
+def _number_list(text: str, what: str, *, keep_text: bool = False):
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            v = float(part)
+        except ValueError:
+            raise ValueError(f"--{what}: expected comma-separated numbers, got {part!r}") from None
+        out.append(part if keep_text else v)
+    return out
+
+
+def _forecast(args) -> int:
+    from .batch import forecast_table, read_long_csv, read_targets_csv
+
+    levels = _number_list(args.levels, "levels")
+    quantiles = (
+        _number_list(args.quantiles, "quantiles", keep_text=True) if args.quantiles else None
+    )
+    data = read_long_csv(args.file)
+    targets = read_targets_csv(args.targets) if args.targets else None
+    table = forecast_table(
+        data,
+        horizon=args.horizon,
+        levels=[_int_if_whole(v) for v in levels],
+        quantiles=quantiles,
+        targets=targets,
+    )
+    if args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    else:
+        rows = [
+            {k: (None if isinstance(v, float) and v != v else _plain(v)) for k, v in r.items()}
+            for r in table.to_dict(orient="records")
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _int_if_whole(v: float):
+    return int(v) if float(v).is_integer() else v
 
 
 def _plain(v):
