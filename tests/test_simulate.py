@@ -297,3 +297,11 @@ def test_parameter_correlation_that_breaks_psd_after_conversion(doc):
         pytest.skip("rejected already as a rank-correlation matrix")
     with pytest.raises(SimulationError, match=r"parameter_correlation: not positive semi-definite"):
         hz.simulate(study, scenario="base", n_paths=10, rng=1)
+
+
+@pytest.mark.parametrize("method", ["mc", "antithetic", "qmc"])
+def test_same_seed_sequence_object_twice_gives_same_numbers(jiaozuo, method):
+    seq = np.random.SeedSequence(42)
+    a = hz.simulate(jiaozuo, scenario="baseline", n_paths=2**13, rng=seq, method=method)
+    b = hz.simulate(jiaozuo, scenario="baseline", n_paths=2**13, rng=seq, method=method)
+    assert_array_equal(a.states["gdp"], b.states["gdp"])

@@ -14,9 +14,11 @@ from . import closedform
 from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
 from .backtest import BacktestResult, backtest
+from .discover import discover, prim
 from .figures import Figure, FigureError, convert, parse_figure
 from .fit import DEFAULT_PRIOR, FitResult, GrowthPrior, InsufficientDataError, fit
 from .io import StudyFileError, builtin_studies, load_study, read_study, write_study
+from .sensitivity import sobol_indices
 from .simulate import Paths, SimulationError, simulate
 from .spec import (
     Assumption,
@@ -33,6 +35,7 @@ from .spec import (
     Target,
     TargetGroup,
 )
+from .whatif import required_growth, stress, tornado
 
 __version__ = "0.1.0"
 
@@ -74,10 +77,16 @@ __all__ = [
     "closedform",
     "compare_scenarios",
     "convert",
+    "discover",
     "fit",
     "load_study",
     "parse_figure",
+    "prim",
     "read_study",
+    "required_growth",
     "simulate",
+    "sobol_indices",
+    "stress",
+    "tornado",
     "write_study",
 ]

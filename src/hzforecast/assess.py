@@ -77,6 +77,7 @@ __all__ = [
     "TargetResult",
     "assess",
     "compare_scenarios",
+    "path_outcomes",
     "progress_status",
 ]
 
@@ -1222,6 +1223,31 @@ def _group_specs(glist, plans, model):
             and all(corr[a, b] == 0.0 for i, a in enumerate(rows) for b in rows[i + 1 :])
         )
         out.append((g, members, product))
+    return out
+
+
+def path_outcomes(
+    paths: Paths, study: Study, target: str | Target, *, smooth: bool = True
+) -> np.ndarray:
+    """Per path, the probability that ``target`` holds in its year given that path's
+    parameters (shocks integrated where the model allows; ``smooth=False``: whether the
+    path itself meets it, 0/1) — the values whose mean is P(in year). Shape (n_paths,)."""
+    t = study.target(target) if isinstance(target, str) else target
+    [p] = _plan_targets(study, paths.model, [t], strict=True)
+    out = np.empty(paths.n_paths)
+    if p.observed is not None:
+        out[:] = 1.0 if p.observed else 0.0
+        return out
+    need = _derived_needed(paths.model, [p])
+    for st, th, (_, _, first, n) in paths_blocks(paths):
+        if need:
+            add_derived(paths.model, st, only=need)
+        s = st[p.ind]
+        if smooth and p.smooth is not None:
+            out[first : first + n] = _smoothed_prob(p, s, th)[0]
+        else:
+            logv = _log_value(s, p.transform) if t.measure != "level" else None
+            out[first : first + n] = _meets(p, _measure(p, s, logv, p.t_index))
     return out
 
 

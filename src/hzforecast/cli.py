@@ -8,6 +8,9 @@
                          [--format table|csv|json] [--lang en|zh]
     hzforecast forecast FILE.csv --horizon H [--levels 80,95] [--quantiles 0.05,0.5,0.95]
                          [--targets TARGETS.csv] [--format csv|json]
+    hzforecast whatif STUDY --target T [--probability 0.8] [--lever IND.growth]
+    hzforecast sensitivity STUDY --target T [--method tornado|sobol]
+    hzforecast discover STUDY --group G
 
 STUDY is a built-in name (``jiaozuo-2019``) or a path to a .toml/.json study file.
 Errors print one line to standard error and exit with status 2 (bad input) or 1.
@@ -81,6 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-audit", action="store_true", help="do not print the audit findings")
     s.add_argument("--no-progress", action="store_true")
 
+    s = sub.add_parser("whatif", help="the growth a target needs for a given probability")
+    s.add_argument("study")
+    s.add_argument("--target", required=True)
+    s.add_argument("--probability", type=float, default=0.8)
+    s.add_argument("--lever", default=None, help="default: the target's indicator .growth")
+    s.add_argument("--scenario", default="baseline")
+    s.add_argument("--paths", type=_positive_int, default=2**15)
+    s.add_argument("--seed", type=_seed, default=20190128)
+
+    s = sub.add_parser("sensitivity", help="which assumptions decide P(reach)")
+    s.add_argument("study")
+    s.add_argument("--target", required=True, help="a target or a target group")
+    s.add_argument("--method", choices=["tornado", "sobol"], default="tornado")
+    s.add_argument("--scenario", default="baseline")
+    s.add_argument(
+        "--paths",
+        type=_positive_int,
+        default=2**14,
+        help="paths per run (tornado) or base points (sobol, a power of two)",
+    )
+    s.add_argument("--seed", type=_seed, default=20190128)
+
+    s = sub.add_parser("discover", help="PRIM: conditions under which a group is met")
+    s.add_argument("study")
+    s.add_argument("--group", required=True, help="a target group (or a single target)")
+    s.add_argument("--scenario", default="baseline")
+    s.add_argument("--paths", type=_positive_int, default=2**15)
+    s.add_argument("--seed", type=_seed, default=20190128)
+    s.add_argument("--min-density", type=float, default=0.8)
+
     s = sub.add_parser("forecast", help="fit and forecast every series of a long CSV file")
     s.add_argument("file", help="CSV with columns series,year,value")
     s.add_argument("--horizon", type=_positive_int, required=True, help="years ahead")
@@ -125,6 +158,32 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "run":
         return _run(study, args)
+    if args.command == "whatif":
+        from .whatif import required_growth
+
+        res = required_growth(
+            study,
+            args.target,
+            probability=args.probability,
+            lever=args.lever,
+            scenario=args.scenario,
+            n_paths=_pow2(args.paths),
+            rng=args.seed,
+        )
+        print(res)
+        return 0
+    if args.command == "sensitivity":
+        return _sensitivity(study, args)
+    if args.command == "discover":
+        from .discover import discover
+
+        if not 0 < args.min_density <= 1:
+            raise ValueError(f"--min-density: must be in (0, 1], got {args.min_density}")
+        res = discover(study, args.group, scenario=args.scenario, n_paths=args.paths, rng=args.seed)
+        i = res.choose(args.min_density)
+        print(res.to_frame().to_string(index=False))
+        print(f"\nChosen box (step {i}): " + res.rules(i, what=args.group))
+        return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects others
 
 
@@ -193,6 +252,35 @@ def _run(study, args) -> int:
                 }
             )
         print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _pow2(n: int) -> int:
+    if n & (n - 1):
+        raise ValueError(f"--paths: the QMC runs need a power of two, got {n}")
+    return n
+
+
+def _sensitivity(study, args) -> int:
+    if args.method == "tornado":
+        from .whatif import tornado
+
+        t = args.target
+        targets = list(study.group(t).targets) if t in {g.id for g in study.groups} else [t]
+        df = tornado(
+            study, targets, scenario=args.scenario, n_paths=_pow2(args.paths), rng=args.seed
+        )
+        df = df[df["swing"].abs() > 1e-9]
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print("\n(each assumption at its 10th and 90th percentile, the others as distributed)")
+    else:
+        from .sensitivity import sobol_indices
+
+        print(
+            sobol_indices(
+                study, args.target, scenario=args.scenario, n_base=_pow2(args.paths), rng=args.seed
+            )
+        )
     return 0
 
 

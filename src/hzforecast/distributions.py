@@ -294,3 +294,36 @@ Distribution = Annotated[
     Fixed | Uniform | Triangular | Normal | LogNormal | Pert | StudentT,
     Field(discriminator="dist"),
 ]
+
+
+def shifted(dist, delta: float):
+    """The distribution of X + delta (used by goal seek to move a growth assumption)."""
+    if isinstance(dist, Fixed):
+        return Fixed(value=dist.value + delta)
+    if isinstance(dist, Uniform):
+        return Uniform(low=dist.low + delta, high=dist.high + delta)
+    if isinstance(dist, Triangular):
+        return Triangular(low=dist.low + delta, mode=dist.mode + delta, high=dist.high + delta)
+    if isinstance(dist, Pert):
+        return Pert(
+            low=dist.low + delta, mode=dist.mode + delta, high=dist.high + delta, lamb=dist.lamb
+        )
+    if isinstance(dist, Normal):
+        return Normal(
+            mean=dist.mean_ + delta,
+            sd=dist.sd,
+            low=None if dist.low is None else dist.low + delta,
+            high=None if dist.high is None else dist.high + delta,
+        )
+    if isinstance(dist, StudentT):
+        return StudentT(
+            df=dist.df,
+            loc=dist.loc + delta,
+            scale=dist.scale,
+            low=None if dist.low is None else dist.low + delta,
+            high=None if dist.high is None else dist.high + delta,
+        )
+    raise ValueError(
+        f"lever: a {dist.dist} distribution cannot be shifted; use a location "
+        "family (fixed, uniform, triangular, pert, normal, studentt)"
+    )

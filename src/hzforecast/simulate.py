@@ -692,7 +692,12 @@ def _layout(n_paths, method, n_replicates) -> BlockLayout:
 def _block_seeds(seq: np.random.SeedSequence, layout: BlockLayout):
     """The root sequence (mc, antithetic) or one child per scrambling (qmc)."""
     if layout.method == "qmc":
-        return seq.spawn(layout.n_replicates)
+        # children keyed explicitly (not seq.spawn, which advances the sequence's counter):
+        # the same SeedSequence passed twice gives the same scramblings
+        return [
+            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, r, 2))
+            for r in range(layout.n_replicates)
+        ]
     return seq
 
 

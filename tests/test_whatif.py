@@ -1,0 +1,210 @@
+"""What would it take: goal seek, tornado, stress, Sobol' indices, PRIM."""
+
+import math
+
+import numpy as np
+import pytest
+
+import hzforecast as hz
+from hzforecast import closedform as cf
+from hzforecast.cli import main
+from hzforecast.sensitivity import ishigami, sobol_analyze, sobol_sample
+
+from .conftest import make
+
+
+def test_goal_seek_matches_the_closed_form(doc):
+    """Fixed growth 7%, σ 5%, 100 → 140 in 5 years: the growth giving P = 0.8 is
+    exp((ln 1.4 + σ√5 Φ⁻¹(0.8)) / 5) − 1."""
+    res = hz.required_growth(
+        make(doc), "gdp-2023", probability=0.8, scenario="base", n_paths=2**12, rng=1
+    )
+    exact = cf.required_drift(100, 140, sigma=0.05, years=5, probability=0.8)
+    assert res.value == pytest.approx(exact, abs=1e-5)
+    assert res.p_at_value == pytest.approx(0.8, abs=1e-5)
+    assert res.baseline_value == pytest.approx(0.07)
+    assert res.required_cagr == pytest.approx(1.4**0.2 - 1)
+    assert res.bracket[0] <= res.value <= res.bracket[1]
+    assert res.evaluations <= 12
+
+
+def test_goal_seek_with_uncertain_growth_against_quadrature(jiaozuo):
+    """蒙牛 120亿 in 2019: the shift of the triangular growth that makes P = 0.8, checked by
+    evaluating the quadrature closed form at the answer."""
+    from hzforecast.distributions import Triangular
+
+    res = hz.required_growth(jiaozuo, "mengniu-2019", probability=0.8, n_paths=2**15, rng=2)
+    d = res.shift
+    p = cf.prob_level_uncertain_growth(
+        108.9,
+        120.0,
+        growth_dist=Triangular(low=0.02 + d, mode=0.07 + d, high=0.12 + d),
+        sigma=0.05,
+        years=1,
+    )
+    assert p == pytest.approx(0.8, abs=1e-3)
+    assert res.value == pytest.approx(0.07 + d)  # the triangle's mean moves with it
+    text = str(res)
+    assert "mengniu_output.growth" in text and "10.19% a year" in text
+
+
+def test_goal_seek_errors(jiaozuo, doc):
+    with pytest.raises(ValueError, match=r"probability: must be in \(0, 1\), got 1\.5"):
+        hz.required_growth(jiaozuo, "mengniu-2019", probability=1.5)
+    with pytest.raises(
+        ValueError,
+        match=r"lever: scenario 'baseline' has no assumption for "
+        r"'mingren_output'",
+    ):
+        hz.required_growth(jiaozuo, "mengniu-2019", lever="mingren_output.growth")
+    with pytest.raises(ValueError, match=r"lever: expected"):
+        hz.required_growth(jiaozuo, "mengniu-2019", lever="growth")
+    # a lever that does not move P: another indicator's growth
+    with pytest.raises(ValueError, match=r"does not move P\(mengniu-2019\)"):
+        hz.required_growth(
+            jiaozuo, "mengniu-2019", lever="gdp.growth", n_paths=2**10, search=(-0.05, 0.05)
+        )
+    # unreachable within the search range: say so with the best value found
+    with pytest.raises(
+        ValueError,
+        match=r"no gdp\.growth in \[-0\.01, 0\.01\] gives "
+        r"P\(gdp-2023\) = 0\.99; the closest is P = 0\.\d+ at 0\.08",
+    ):
+        hz.required_growth(
+            make(doc),
+            "gdp-2023",
+            probability=0.99,
+            scenario="base",
+            n_paths=2**10,
+            search=(-0.01, 0.01),
+        )
+
+
+def test_tornado_against_direct_runs(jiaozuo):
+    df = hz.tornado(jiaozuo, ["mengniu-2019"], n_paths=2**12, rng=3)
+    top = df.iloc[0]
+    assert top.assumption == "mengniu_output.growth"
+    # an independent computation: the same P with the growth fixed at its 90th percentile
+    from hzforecast.distributions import Triangular
+
+    q90 = Triangular(low=0.02, mode=0.07, high=0.12).quantile(0.9)
+    assert top.high_value == pytest.approx(q90)
+    exact = cf.prob_level(108.9, 120.0, growth=q90, sigma=0.05, years=1)
+    assert top.p_high == pytest.approx(exact, rel=1e-9)
+    # assumptions of other indicators do not move this target at all (common random numbers)
+    assert np.all(df.iloc[1:].swing.abs() < 1e-12)
+
+
+def test_stress_against_brute_force(doc):
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.14}
+    res = hz.stress(
+        make(doc),
+        "gdp-2023",
+        assumption="gdp.growth",
+        band=(0.0, 0.1),
+        scenario="base",
+        n_paths=2**15,
+        rng=4,
+    )
+    # in the lowest decile growth is uniform on [0, 0.014]: average the closed form over it
+    g = np.linspace(0.0, 0.014, 2001)
+    exact = np.mean([cf.prob_level(100, 140, growth=x, sigma=0.05, years=5) for x in g])
+    assert abs(res["p"] - exact) < 4 * res["se"] + 1e-3 * exact
+    assert res["values"][1] == pytest.approx(0.014, abs=5e-4)
+    assert res["p"] < res["p_all"]
+
+
+def test_sobol_on_ishigami():
+    s = sobol_sample(3, n_base=2**13, rng=5)
+    res = sobol_analyze(s, ishigami(s.points(bounds=[(-math.pi, math.pi)] * 3)), rng=5)
+    # analytic values (Ishigami & Homma 1990; a = 7, b = 0.1)
+    np.testing.assert_allclose(res.first, [0.3139, 0.4424, 0.0], atol=0.03)
+    np.testing.assert_allclose(res.total, [0.5576, 0.4424, 0.2437], atol=0.03)
+    for i, (lo, hi) in enumerate(res.total_ci):
+        assert lo <= [0.5576, 0.4424, 0.2437][i] <= hi
+
+
+def test_sobol_refuses_outputs_of_another_design():
+    s = sobol_sample(3, n_base=2**6, rng=1)
+    y = np.zeros(2**6 * 4)  # as if drawn with 2 inputs
+    with pytest.raises(
+        ValueError,
+        match=r"y: the sample was drawn with n_base=64 and d=3 "
+        r"inputs, so it needs 320 outputs \(N\(d \+ 2\)\); got shape \(256,\)",
+    ):
+        sobol_analyze(s, y)
+    with pytest.raises(ValueError, match=r"n_base: must be a power of two >= 2, got 100"):
+        sobol_sample(3, n_base=100)
+
+
+def test_sobol_of_the_2025_profile(jiaozuo):
+    res = hz.sobol_indices(jiaozuo, "innovative-park-2025", n_base=2**11, rng=6)
+    f = res.to_frame().set_index("input")
+    # only the inputs of the profile's indicators matter; the rest have zero total index
+    for name in ("budget_revenue.growth", "mengniu_output.growth", "sei_share.growth"):
+        assert abs(f.loc[name, "total"]) < 1e-12
+    assert f.index[0] == "hightech_share.growth"
+    assert "rank correlation" in res.note
+
+
+def test_prim_finds_a_known_box():
+    rng = np.random.default_rng(8)
+    x = rng.random((20_000, 4))
+    y = ((x[:, 0] > 0.6) & (x[:, 2] < 0.3)).astype(float)
+    res = hz.prim(x, y, ["a", "b", "c", "d"], alpha=0.05)
+    i = res.choose(0.95)
+    box = res.box(i)
+    assert set(box.bounds) >= {"a", "c"}
+    assert box.bounds["a"][0] == pytest.approx(0.6, abs=0.03)
+    assert box.bounds["c"][1] == pytest.approx(0.3, abs=0.03)
+    assert box.density >= 0.95 and box.coverage > 0.8
+    assert "a ≥ 0." in res.rules(i)
+
+
+def test_discover_on_the_profile(jiaozuo):
+    res = hz.discover(jiaozuo, "innovative-park-2025", scenario="optimistic", n_paths=2**13, rng=9)
+    i = res.choose(0.8)
+    b = res.box(i)
+    # the box's reported density is the share of its paths meeting every target
+    assert b.density >= 0.8
+    assert res.trajectory[0].density == pytest.approx(res.base_density)
+    assert "hightech_share.growth" in b.bounds
+
+
+def test_cli_whatif_sensitivity_discover(capsys):
+    assert main(["whatif", "jiaozuo-2019", "--target", "mengniu-2019", "--paths", "4096"]) == 0
+    assert "needs mengniu_output.growth = 15.2" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "sensitivity",
+                "jiaozuo-2019",
+                "--target",
+                "innovative-park-2025",
+                "--method",
+                "sobol",
+                "--paths",
+                "1024",
+            ]
+        )
+        == 0
+    )
+    assert "hightech_share.growth" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "discover",
+                "jiaozuo-2019",
+                "--group",
+                "innovative-park-2025",
+                "--paths",
+                "8192",
+                "--scenario",
+                "optimistic",
+            ]
+        )
+        == 0
+    )
+    assert "Chosen box" in capsys.readouterr().out
+    assert main(["whatif", "jiaozuo-2019", "--target", "mengniu-2019", "--paths", "1000"]) == 2
+    assert "power of two" in capsys.readouterr().err
