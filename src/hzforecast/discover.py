@@ -200,7 +200,7 @@ def prim(x, y, names=None, *, alpha: float = 0.05, min_mass: float = 0.05) -> Pr
                 int(m.sum()),
             )
         )
-    return PrimResult(names, tuple(traj), float(y.mean()), int(round(total)), x, y)
+    return PrimResult(names, tuple(traj), float(y.mean()), round(float(total)), x, y)
 
 
 def discover(
