@@ -122,7 +122,7 @@ def wilson_interval(p: float, n_eff: float, z: float = Z95) -> tuple[float, floa
         return (p, p)
     denom = 1 + z * z / n_eff
     centre = (p + z * z / (2 * n_eff)) / denom
-    half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denom
+    half = z * math.sqrt(max(0.0, p * (1 - p)) / n_eff + z * z / (4 * n_eff * n_eff)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
@@ -194,6 +194,10 @@ def _estimate(acc: _Acc, n: int, method: str, rep_means=None, smoothed=False) ->
     else:
         value = acc.s1 / n
         se = math.sqrt(acc.m2 / (acc.nu - 1) / acc.nu) if acc.nu > 1 else float("nan")
+    # The by-year estimator P(in) + P(reached before, not in) is unbiased but, summing two
+    # conditional probabilities per path, can exceed 1 by Monte Carlo noise when the true
+    # value is near 1: the estimate is projected onto [0, 1] (its error is still reported).
+    value = min(max(value, 0.0), 1.0)
     if not smoothed and (count == 0 or count == n):
         # no spread to measure: report the binomial (Wilson) bound for N trials
         se = 0.0
@@ -429,12 +433,15 @@ def _drift_sum(plan: IndicatorPlan, theta: np.ndarray, t0: int, t1: int):
 
 
 def _band_prob(comparator: str, mean, sd, lo, hi):
-    """P(lo <= mean + sd·ε <= hi) for the comparator's open ends, ε standard normal."""
-    if comparator == ">=":
-        return special.ndtr((mean - lo) / sd)
-    if comparator == "<=":
-        return special.ndtr((hi - mean) / sd)
-    return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
+    """P(lo <= mean + sd·ε <= hi) for the comparator's open ends, ε standard normal.
+
+    A tiny sd sends the z-scores to ±inf, where ndtr is exactly 0 or 1."""
+    with np.errstate(over="ignore", divide="ignore"):
+        if comparator == ">=":
+            return special.ndtr((mean - lo) / sd)
+        if comparator == "<=":
+            return special.ndtr((hi - mean) / sd)
+        return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
 
 
 def _smoothed_prob(p: _TargetPlan, s, theta):
