@@ -29,7 +29,7 @@ import numpy as np
 import hzforecast as hz
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import synthetic_study  # noqa: E402
+from common import synthetic_study
 
 K, H = 10, 7
 G = np.array([0.05 + 0.005 * i for i in range(K)])
@@ -56,8 +56,13 @@ def python_loop(n, seed=1):
 def ema(n, seed=1):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench import (Model, RealParameter, ScalarOutcome, SequentialEvaluator,
-                                   perform_experiments)
+        from ema_workbench import (
+            Model,
+            RealParameter,
+            ScalarOutcome,
+            SequentialEvaluator,
+            perform_experiments,
+        )
     rng = np.random.default_rng(seed)
 
     def model(**kw):
@@ -79,8 +84,7 @@ def ema(n, seed=1):
 def hz_run(n, smoothing, seed=1):
     study = synthetic_study(K, H, uncertain=True, correlated=False)
     t = time.perf_counter()
-    res = hz.assess(study, scenario="s", n_paths=n, rng=seed, smoothing=smoothing,
-                    progress=False)
+    res = hz.assess(study, scenario="s", n_paths=n, rng=seed, smoothing=smoothing, progress=False)
     dt = time.perf_counter() - t
     p = np.array([res[f"t{i}"].p_in_year.value for i in range(K)])
     se = np.array([res[f"t{i}"].p_in_year.se for i in range(K)])
@@ -97,33 +101,44 @@ def main(quick: bool = False) -> str:
     se_ema = np.sqrt(p_ema * (1 - p_ema) / n_slow)
     # paths each method needs for hzforecast's plain-MC standard error at n_fast paths:
     # the indicator estimators share the binomial variance p(1-p)/N
-    per = {"EMA Workbench (sequential)": t_ema / n_slow, "plain Python loop": t_loop / n_slow,
-           "hzforecast, counting": t_hz / n_fast, "hzforecast, shocks integrated": t_hs / n_fast}
+    per = {
+        "EMA Workbench (sequential)": t_ema / n_slow,
+        "plain Python loop": t_loop / n_slow,
+        "hzforecast, counting": t_hz / n_fast,
+        "hzforecast, shocks integrated": t_hs / n_fast,
+    }
     var_count = np.mean(se_hz**2) * n_fast  # per-path variance of the counting estimator
     var_smooth = np.mean(se_hs**2) * n_fast
     work = {k: v * var_count for k, v in per.items()}
     work["hzforecast, shocks integrated"] = per["hzforecast, shocks integrated"] * var_smooth
     ref = work["hzforecast, shocks integrated"]
     lines = [
-        "## The same model in EMA Workbench, a Python loop and hzforecast", "",
+        "## The same model in EMA Workbench, a Python loop and hzforecast",
+        "",
         f"10 indicators × 7 years, uncertain growth and yearly shocks, 10 targets. EMA and the "
-        f"loop ran {n_slow:,} paths, hzforecast {n_fast:,}.", "",
+        f"loop ran {n_slow:,} paths, hzforecast {n_fast:,}.",
+        "",
         "| method | time per path | work for equal error, × hzforecast | P(reach) of target 0 |",
         "|---|---|---|---|",
     ]
-    pmap = {"EMA Workbench (sequential)": (p_ema[0], se_ema[0]),
-            "plain Python loop": (p_loop[0], math.sqrt(p_loop[0] * (1 - p_loop[0]) / n_slow)),
-            "hzforecast, counting": (p_hz[0], se_hz[0]),
-            "hzforecast, shocks integrated": (p_hs[0], se_hs[0])}
+    pmap = {
+        "EMA Workbench (sequential)": (p_ema[0], se_ema[0]),
+        "plain Python loop": (p_loop[0], math.sqrt(p_loop[0] * (1 - p_loop[0]) / n_slow)),
+        "hzforecast, counting": (p_hz[0], se_hz[0]),
+        "hzforecast, shocks integrated": (p_hs[0], se_hs[0]),
+    }
     for k in per:
         p, se = pmap[k]
         lines.append(f"| {k} | {per[k] * 1e6:.3g} µs | {work[k] / ref:,.0f} | {p:.4f} ± {se:.4f} |")
     agree = np.all(np.abs(p_ema - p_hz) < 4 * np.sqrt(se_ema**2 + se_hz**2))
-    lines += ["", f"All ten P(reach) agree between EMA and hzforecast within 4 combined standard "
-              f"errors: {'yes' if agree else 'NO'}. Speed-up of hzforecast (counting) over EMA "
-              f"per path: **{per['EMA Workbench (sequential)'] / per['hzforecast, counting']:,.0f}×**"
-              f"; for equal error with its default estimator: "
-              f"**{work['EMA Workbench (sequential)'] / ref:,.0f}×**."]
+    lines += [
+        "",
+        f"All ten P(reach) agree between EMA and hzforecast within 4 combined standard "
+        f"errors: {'yes' if agree else 'NO'}. Speed-up of hzforecast (counting) over EMA "
+        f"per path: **{per['EMA Workbench (sequential)'] / per['hzforecast, counting']:,.0f}×**"
+        f"; for equal error with its default estimator: "
+        f"**{work['EMA Workbench (sequential)'] / ref:,.0f}×**.",
+    ]
     return "\n".join(lines)
 
 
