@@ -10,7 +10,7 @@ The flow runs one way::
 ['error']
 """
 
-from . import closedform
+from . import closedform, report
 from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
 from .backtest import BacktestResult, backtest
@@ -83,6 +83,7 @@ __all__ = [
     "parse_figure",
     "prim",
     "read_study",
+    "report",
     "required_growth",
     "simulate",
     "sobol_indices",

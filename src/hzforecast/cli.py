@@ -11,6 +11,7 @@
     hzforecast whatif STUDY --target T [--probability 0.8] [--lever IND.growth]
     hzforecast sensitivity STUDY --target T [--method tornado|sobol]
     hzforecast discover STUDY --group G
+    hzforecast report STUDY --out DIR [--scenario S ...] [--lang zh|en] [--force]
 
 STUDY is a built-in name (``jiaozuo-2019``) or a path to a .toml/.json study file.
 Errors print one line to standard error and exit with status 2 (bad input) or 1.
@@ -114,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, default=20190128)
     s.add_argument("--min-density", type=float, default=0.8)
 
+    s = sub.add_parser("report", help="write an HTML report and a Markdown summary")
+    s.add_argument("study")
+    s.add_argument("--out", required=True, help="folder to write report.html and summary.md")
+    s.add_argument("--scenario", action="append", help="scenario id (repeatable; default: all)")
+    s.add_argument("--lang", choices=["en", "zh"], default="en")
+    s.add_argument("--paths", type=_positive_int, default=100_000)
+    s.add_argument("--seed", type=_seed, default=20190128)
+    s.add_argument("--force", action="store_true", help="replace an existing report")
+
     s = sub.add_parser("forecast", help="fit and forecast every series of a long CSV file")
     s.add_argument("file", help="CSV with columns series,year,value")
     s.add_argument("--horizon", type=_positive_int, required=True, help="years ahead")
@@ -174,6 +184,23 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "sensitivity":
         return _sensitivity(study, args)
+    if args.command == "report":
+        from .report import write_report
+
+        try:
+            out = write_report(
+                study,
+                args.out,
+                scenarios=args.scenario,
+                lang=args.lang,
+                n_paths=args.paths,
+                rng=args.seed,
+                force=args.force,
+            )
+        except FileExistsError as exc:
+            raise ValueError(str(exc)) from None
+        print(f"wrote {out / 'report.html'} and {out / 'summary.md'}")
+        return 0
     if args.command == "discover":
         from .discover import discover
 

@@ -1,0 +1,378 @@
+"""A report people can hand on: self-contained HTML and a Markdown summary.
+
+:func:`write_report` assesses every scenario of a study and writes, into one folder,
+
+* ``report.html`` — one self-contained file (figures embedded as PNG, styles inline):
+  the reachability table per scenario, fan charts of the targets' indicators, P(reach)
+  by scenario, the audit, every assumption (marked as assumed) and source, and the Monte
+  Carlo settings and seed;
+* ``summary.md`` — the same tables in Markdown.
+
+Writing is atomic: everything goes to a temporary folder beside the destination, which
+is renamed into place only when complete, so a failed run leaves no half-written
+report. An existing report is never replaced without ``force=True``. File names are
+fixed; nothing from the study decides where a file goes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import os
+import shutil
+import tempfile
+from html import escape
+from pathlib import Path
+
+from .assess import assess
+from .report_tables import _STATUS_ZH, _pct, check_lang
+from .spec import Study
+
+__all__ = ["write_report"]
+
+FILES = ("report.html", "summary.md")
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
+ "Helvetica Neue",Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45}
+table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.88em}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f2f4f7} .assumed{color:#a15c00;font-weight:600} .stated{color:#1b5e20}
+.error{color:#b00020;font-weight:700} .warning{color:#a15c00} .info{color:#555}
+.on-track,.achieved,.met{color:#1b7a1b;font-weight:600}
+.needs-acceleration{color:#a15c00;font-weight:600}
+.far-off,.regressing,.missed{color:#b00020;font-weight:600}
+img{max-width:100%} .small{font-size:0.85em;color:#555} code{background:#f5f5f5;padding:0 3px}
+"""
+
+_T = {
+    "en": {
+        "title": "Reachability of targets",
+        "settings": "Monte Carlo settings",
+        "table": "Targets",
+        "audit": "Audit of the source",
+        "assumptions": "Assumptions",
+        "sources": "Sources",
+        "figures": "Figures",
+        "target": "target",
+        "year": "year",
+        "threshold": "threshold",
+        "source": "source",
+        "required": "required growth",
+        "anticipated": "anticipated growth",
+        "p_in": "P(in year) ± SE",
+        "p_by": "P(by year) ± SE",
+        "status": "status",
+        "note": "note",
+        "group": "group (all targets met)",
+        "stated": "stated",
+        "assumed": "assumed",
+        "meaning": "A probability here is conditional on the scenario's assumptions listed "
+        "below; ± is the Monte Carlo standard error only.",
+    },
+    "zh": {
+        "title": "目标可达性评估",
+        "settings": "蒙特卡洛设置",
+        "table": "目标",
+        "audit": "原文数据核查",
+        "assumptions": "假设",
+        "sources": "来源",
+        "figures": "图表",
+        "target": "目标",
+        "year": "年份",
+        "threshold": "阈值",
+        "source": "来源",
+        "required": "所需增速",
+        "anticipated": "预期增速",
+        "p_in": "当年达成概率 ± 标准误",
+        "p_by": "截至当年达成概率 ± 标准误",
+        "status": "状态",
+        "note": "说明",
+        "group": "目标组(全部达成)",
+        "stated": "原文",
+        "assumed": "假设",
+        "meaning": "此处概率以下列情景假设为条件;± 仅为蒙特卡洛误差。",
+    },
+}
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figures(study, results, paths_by_scenario, lang):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    from . import plot
+
+    out = []
+    first = next(iter(results))
+    paths = paths_by_scenario[first]
+    seen = set()
+    for r in results[first].targets:
+        t = r.target
+        if not r.assessable or t.indicator in seen or t.indicator not in paths.states:
+            continue
+        if t.measure != "level":
+            continue
+        seen.add(t.indicator)
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        plot.fan_chart(paths, t.indicator, study=study, target=t, ax=ax, lang=lang)
+        out.append((f"{t.indicator} ({first})", _png(fig)))
+        if len(seen) >= 6:
+            break
+    if len(results) > 1:
+        fig, ax = plt.subplots(figsize=(7, 6))
+        plot.scenario_comparison(results, ax=ax, lang=lang)
+        out.append(("P(reach) by scenario", _png(fig)))
+    return out
+
+
+def _status_class(status: str) -> str:
+    return status.replace(" ", "-")
+
+
+def _html(study, results, audit, figures, settings, lang):
+    tx = _T[lang]
+    name = study.name_zh if lang == "zh" else study.name_en
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head>',
+        '<meta charset="utf-8">',
+        f"<title>{escape(name)} — {tx['title']}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{escape(name)}: {tx['title']}</h1>",
+        f"<p class='small'>{escape(tx['meaning'])}</p>",
+        f"<h2>{tx['settings']}</h2><table>",
+    ]
+    for k, v in settings.items():
+        parts.append(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>")
+    parts.append("</table>")
+    for sid, res in results.items():
+        sc = study.scenario(sid)
+        parts.append(
+            f"<h2>{tx['table']} — {escape(sc.name_zh if lang == 'zh' else sc.name_en)} "
+            f"(<code>{escape(sid)}</code>)</h2><table><tr>"
+        )
+        for h in (
+            "target",
+            "year",
+            "threshold",
+            "source",
+            "required",
+            "anticipated",
+            "p_in",
+            "p_by",
+            "status",
+        ):
+            parts.append(f"<th>{tx[h]}</th>")
+        parts.append("</tr>")
+        for r in res.targets:
+            t = r.target
+            unit = r.unit if t.measure == "level" else ""
+            label = (t.name_zh if lang == "zh" else t.name_en) or t.id
+            src = tx["stated"] if t.status == "stated" else tx["assumed"]
+            tip = escape(t.quote or t.rationale or "")
+            status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
+            if r.assessable:
+                cells = [
+                    _pct(r.required_growth),
+                    _pct(r.anticipated_growth),
+                    r.p_in_year.text(),
+                    r.p_by_year.text(),
+                ]
+                st = f"<td class='{_status_class(r.progress)}'>{escape(status)}</td>"
+            else:
+                cells = ["—", "—", "—", "—"]
+                st = f"<td class='small'>{escape(r.reason or '')}</td>"
+            parts.append(
+                f"<tr><td title='{tip}'>{escape(label)}<br><code>{escape(t.id)}</code></td>"
+                f"<td>{t.year}</td><td>{escape(t.describe(unit))}</td>"
+                f"<td class='{t.status}'>{src}</td>"
+                + "".join(f"<td>{escape(c)}</td>" for c in cells)
+                + st
+                + "</tr>"
+            )
+        for g in res.groups:
+            if g.assessable:
+                parts.append(
+                    f"<tr><td colspan='6'><b>{tx['group']}: {escape(g.group_id)}</b></td>"
+                    f"<td>{escape(g.p_all_in_year.text())}</td>"
+                    f"<td>{escape(g.p_all_by_year.text())}</td><td></td></tr>"
+                )
+        parts.append("</table>")
+        if res.corrections:
+            parts.append(
+                "<p class='small'>" + "<br>".join(escape(c) for c in res.corrections) + "</p>"
+            )
+        parts.append(f"<h3>{tx['assumptions']}</h3><ul>")
+        for a in res.assumed:
+            parts.append(f"<li>{escape(a)}</li>")
+        parts.append("</ul>")
+    if figures:
+        parts.append(f"<h2>{tx['figures']}</h2>")
+        for title, b64 in figures:
+            parts.append(
+                f"<figure><img alt='{escape(title)}' src='data:image/png;base64,{b64}'>"
+                f"<figcaption class='small'>{escape(title)}</figcaption></figure>"
+            )
+    parts.append(f"<h2>{tx['audit']}</h2><table>")
+    for f in audit.findings:
+        parts.append(
+            f"<tr><td class='{f.severity}'>{f.severity}</td><td>{escape(f.code)}</td>"
+            f"<td>{escape(f.indicator or '')}</td><td>{escape(f.message)}</td></tr>"
+        )
+    parts.append(f"</table><h2>{tx['sources']}</h2><ul>")
+    for s in study.sources:
+        extra = f" — {escape(s.note)}" if s.note else ""
+        parts.append(
+            f"<li><b>{escape(s.id)}</b> ({s.kind}): {escape(s.title)}"
+            f"{', ' + escape(s.author) if s.author else ''}, {s.date}{extra}</li>"
+        )
+    parts.append("</ul></body></html>")
+    return "\n".join(parts)
+
+
+def _markdown(study, results, audit, settings, lang):
+    tx = _T[lang]
+    name = study.name_zh if lang == "zh" else study.name_en
+    lines = [f"# {name}: {tx['title']}", "", tx["meaning"], "", f"## {tx['settings']}", ""]
+    lines += [f"- {k}: {v}" for k, v in settings.items()]
+    for sid, res in results.items():
+        lines += [
+            "",
+            f"## {tx['table']} — {sid}",
+            "",
+            f"| {tx['target']} | {tx['year']} | {tx['threshold']} | {tx['source']} | "
+            f"{tx['required']} | {tx['anticipated']} | {tx['p_in']} | {tx['p_by']} | "
+            f"{tx['status']} |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in res.targets:
+            t = r.target
+            unit = r.unit if t.measure == "level" else ""
+            src = tx["stated"] if t.status == "stated" else tx["assumed"]
+            if r.assessable:
+                status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
+                lines.append(
+                    f"| {t.id} | {t.year} | {t.describe(unit)} | {src} | "
+                    f"{_pct(r.required_growth)} | {_pct(r.anticipated_growth)} | "
+                    f"{r.p_in_year.text()} | {r.p_by_year.text()} | {status} |"
+                )
+            else:
+                lines.append(
+                    f"| {t.id} | {t.year} | {t.describe(unit)} | {src} | — | — | — | — "
+                    f"| {r.reason} |"
+                )
+        for g in res.groups:
+            if g.assessable:
+                lines.append(
+                    f"| {tx['group']}: {g.group_id} | | | | | | "
+                    f"{g.p_all_in_year.text()} | {g.p_all_by_year.text()} | |"
+                )
+        lines += ["", f"### {tx['assumptions']}", ""] + [f"- {a}" for a in res.assumed]
+        lines += [f"- {c}" for c in res.corrections]
+    lines += ["", f"## {tx['audit']}", ""]
+    lines += [
+        f"- **{f.severity}** {f.code} [{f.indicator or ''}]: {f.message}" for f in audit.findings
+    ]
+    lines += ["", f"## {tx['sources']}", ""]
+    lines += [f"- {s.id} ({s.kind}): {s.title}, {s.date}" for s in study.sources]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    study: Study,
+    out: str | os.PathLike,
+    *,
+    scenarios=None,
+    lang: str = "en",
+    n_paths: int = 100_000,
+    rng: int = 20190128,
+    method: str = "mc",
+    force: bool = False,
+) -> Path:
+    """Assess a study and write ``report.html`` and ``summary.md`` into the folder ``out``.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists and is not empty, and ``force`` is false.
+    ValueError
+        Unknown scenario or language; ``out`` cannot be written.
+    """
+    import numpy as np
+
+    from .simulate import simulate
+
+    check_lang(lang)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(
+            f"out: {out} exists and is not empty; pass --force (force=True) to replace it"
+        )
+    parent = out.resolve().parent
+    if not parent.exists():
+        raise ValueError(f"out: the parent folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"out: cannot write in {parent}")
+    ids = list(scenarios) if scenarios else [s.id for s in study.scenarios]
+    if not ids:
+        raise ValueError(f"study {study.id!r} has no scenarios to report")
+    for sid in ids:
+        study.scenario(sid)
+    seq = np.random.SeedSequence(rng)
+    results = {
+        sid: assess(study, scenario=sid, n_paths=n_paths, rng=seq, method=method, progress=False)
+        for sid in ids
+    }
+    paths = {
+        ids[0]: simulate(
+            study, scenario=ids[0], n_paths=min(n_paths, 20_000), rng=seq, progress=False
+        )
+    }
+    audit = study.audit()
+    settings = {
+        "study": study.id,
+        "scenarios": ", ".join(ids),
+        "paths per scenario": f"{n_paths:,}",
+        "method": method,
+        "seed": rng,
+        "estimator": "shocks integrated analytically where the model allows (smoothing)",
+        "fan charts": f"{min(n_paths, 20_000):,} kept paths of {ids[0]!r}",
+        "written": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    figures = _figures(study, results, paths, lang)
+    html = _html(study, results, audit, figures, settings, lang)
+    md = _markdown(study, results, audit, settings, lang)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is for sharing
+    try:
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        (tmp / "summary.md").write_text(md, encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
+            os.rename(out, old / "x")
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,167 @@
+"""Plots (drawn off-screen) and the HTML/Markdown report."""
+
+import os
+import warnings
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+import hzforecast as hz
+from hzforecast.cli import main
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from hzforecast import plot  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def runs(jiaozuo):
+    paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
+    table, results = hz.compare_scenarios(jiaozuo, n_paths=8192, rng=1)
+    return paths, results
+
+
+def test_fan_chart_draws_bands_history_target_and_required_path(jiaozuo, runs):
+    paths, _ = runs
+    ax = plot.fan_chart(paths, "mengniu_output", study=jiaozuo, target="mengniu-2019")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lbl.startswith("target >= 120") for lbl in labels)
+    assert any("required path (10.2%/yr)" in lbl for lbl in labels)
+    # the median line is the paths' median
+    median = [ln for ln in ax.get_lines() if ln.get_label() == "median"][0]
+    np.testing.assert_allclose(median.get_ydata(), np.median(paths["mengniu_output"], axis=0))
+    plt.close("all")
+
+
+def test_plots_return_axes_and_accept_an_axes(jiaozuo, runs):
+    paths, results = runs
+    fig, axs = plt.subplots(2, 3)
+    assert plot.prob_by_year(results["baseline"], "profile-2025-hte", ax=axs[0, 0]) is axs[0, 0]
+    assert plot.scenario_comparison(results, ax=axs[0, 1]) is axs[0, 1]
+    tor = hz.tornado(jiaozuo, ["mengniu-2019"], n_paths=2**11, rng=1)
+    assert plot.tornado_plot(tor, "mengniu-2019", ax=axs[0, 2]) is axs[0, 2]
+    rng = np.random.default_rng(0)
+    pr = hz.prim(rng.random((500, 2)), (rng.random(500) < 0.3).astype(float))
+    assert plot.prim_tradeoff(pr, ax=axs[1, 0], chosen=3) is axs[1, 0]
+    p = rng.random(300)
+    assert (
+        plot.reliability_diagram(p, (rng.random(300) < p).astype(float), ax=axs[1, 1]) is axs[1, 1]
+    )
+    plt.close("all")
+
+
+def test_plot_errors(runs):
+    paths, results = runs
+    with pytest.raises(ValueError, match=r"indicator: 'nope' is not in these paths"):
+        plot.fan_chart(paths, "nope")
+    with pytest.raises(ValueError, match=r"lang: expected 'en' or 'zh', got 'fr'"):
+        plot.fan_chart(paths, "gdp", lang="fr")
+    with pytest.raises(ValueError, match=r"target: 'mingren-2019' has no by-year probabilities"):
+        plot.prob_by_year(results["baseline"], "mingren-2019")
+
+
+def test_chinese_labels_or_one_warning(runs, monkeypatch):
+    paths, _ = runs
+    if plot.cjk_font() is not None:
+        ax = plot.fan_chart(paths, "gdp", lang="zh")
+        assert ax.get_xlabel() == "年份"
+    monkeypatch.setattr(plot, "cjk_font", lambda: None)
+    monkeypatch.setattr(plot, "_warned", False)
+    with pytest.warns(UserWarning, match="no CJK font found"):
+        ax = plot.fan_chart(paths, "gdp", lang="zh")
+    assert ax.get_xlabel() == "year"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # only one warning per session
+        plot.fan_chart(paths, "gdp", lang="zh")
+    plt.close("all")
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.imgs, self.stack, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        if tag not in ("meta", "img", "br", "link"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_is_self_contained_and_complete(jiaozuo, tmp_path):
+    out = hz.report.write_report(jiaozuo, tmp_path / "rep", n_paths=8192, lang="zh")
+    assert sorted(os.listdir(out)) == ["report.html", "summary.md"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    p = _Collect()
+    p.feed(html)
+    p.close()
+    assert p.stack == []  # every element closed
+    assert p.imgs and all(i["src"].startswith("data:image/png;base64,") for i in p.imgs)
+    assert "http://" not in html and "https://" not in html  # nothing fetched
+    text = "".join(p.text)
+    for needed in (
+        "目标可达性评估",
+        "mengniu-2019",
+        "8,192",
+        "20190128",
+        "multiple-mismatch",
+        "141.95",
+        "假设",
+        "王家鹏",
+    ):
+        assert needed in text
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| mengniu-2019 | 2019 |" in md and "multiple-mismatch" in md
+
+
+def test_report_never_overwrites_without_force_and_is_atomic(jiaozuo, tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    hz.report.write_report(jiaozuo, out, n_paths=8192, scenarios=["baseline"])
+    before = (out / "report.html").read_bytes()
+    with pytest.raises(FileExistsError, match=r"exists and is not empty; pass --force"):
+        hz.report.write_report(jiaozuo, out, n_paths=8192)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(hz.report, "_markdown", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        hz.report.write_report(jiaozuo, out, n_paths=8192, force=True)
+    assert (out / "report.html").read_bytes() == before  # the old report is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]  # no half-written folder
+
+
+def test_report_command(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert (
+        main(
+            [
+                "report",
+                "jiaozuo-2019",
+                "--out",
+                str(out),
+                "--paths",
+                "8192",
+                "--scenario",
+                "baseline",
+            ]
+        )
+        == 0
+    )
+    assert (out / "report.html").exists()
+    assert main(["report", "jiaozuo-2019", "--out", str(out), "--paths", "8192"]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert main(["report", "jiaozuo-2019", "--out", str(tmp_path / "no" / "such" / "dir")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["report", "jiaozuo-2019", "--out", str(out), "--lang", "fr"]) == 2
