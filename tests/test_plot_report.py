@@ -20,7 +20,7 @@ from hzforecast import plot  # noqa: E402
 @pytest.fixture(scope="module")
 def runs(jiaozuo):
     paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
-    table, results = hz.compare_scenarios(jiaozuo, n_paths=8192, rng=1)
+    _table, results = hz.compare_scenarios(jiaozuo, n_paths=8192, rng=1)
     return paths, results
 
 
@@ -31,14 +31,14 @@ def test_fan_chart_draws_bands_history_target_and_required_path(jiaozuo, runs):
     assert any(lbl.startswith("target >= 120") for lbl in labels)
     assert any("required path (10.2%/yr)" in lbl for lbl in labels)
     # the median line is the paths' median
-    median = [ln for ln in ax.get_lines() if ln.get_label() == "median"][0]
+    median = next(ln for ln in ax.get_lines() if ln.get_label() == "median")
     np.testing.assert_allclose(median.get_ydata(), np.median(paths["mengniu_output"], axis=0))
     plt.close("all")
 
 
 def test_plots_return_axes_and_accept_an_axes(jiaozuo, runs):
-    paths, results = runs
-    fig, axs = plt.subplots(2, 3)
+    _paths, results = runs
+    _fig, axs = plt.subplots(2, 3)
     assert plot.prob_by_year(results["baseline"], "profile-2025-hte", ax=axs[0, 0]) is axs[0, 0]
     assert plot.scenario_comparison(results, ax=axs[0, 1]) is axs[0, 1]
     tor = hz.tornado(jiaozuo, ["mengniu-2019"], n_paths=2**11, rng=1)
