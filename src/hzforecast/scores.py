@@ -50,7 +50,7 @@ def _arr(x, name):
 
 
 def smape(actual, forecast) -> float:
-    """Symmetric MAPE in percent: mean of 200·|a − f| / (|a| + |f|) (the M3 definition)."""
+    r"""Symmetric MAPE in percent: mean of :math:`200|a-f|/(|a|+|f|)` (the M3 definition)."""
     a, f = _arr(actual, "actual"), _arr(forecast, "forecast")
     if a.shape != f.shape:
         raise ValueError(f"forecast: shape {f.shape} does not match actual {a.shape}")

@@ -328,7 +328,7 @@ def tornado(
     pandas.DataFrame
         One row per target and assumption: ``p_low``, ``p_high`` (P with the assumption at
         the low/high quantile), ``swing = p_high − p_low``, ``p_base``, the two assumption
-        values; sorted by target, then by |swing|.
+        values; sorted by target, then by the size of the swing.
     """
     import pandas as pd
 
