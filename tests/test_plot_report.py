@@ -165,3 +165,17 @@ def test_report_command(tmp_path, capsys):
     assert main(["report", "jiaozuo-2019", "--out", str(tmp_path / "no" / "such" / "dir")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["report", "jiaozuo-2019", "--out", str(out), "--lang", "fr"]) == 2
+
+
+def test_results_render_in_notebooks(jiaozuo):
+    import pandas as pd
+
+    fit = hz.fit(pd.Series({2008: 13593.0, 2018: 32345.0}, name="urban_income"))
+    html = fit._repr_html_()
+    assert "bayes-growth" in html and "<table" in html and "2019" in html
+    assert list(fit.to_frame().columns)[:2] == ["name", "method"]
+    paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
+    assert "mengniu_output" in paths._repr_html_()
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
+    assert "mengniu-2019" in res._repr_html_() and "<table>" in res.to_html(lang="zh")
+    assert "<table>" in jiaozuo._repr_html_() and "<table>" in jiaozuo.audit()._repr_html_()

@@ -851,10 +851,14 @@ class Assessment:
     def __str__(self) -> str:
         return self.table()
 
-    def _repr_html_(self) -> str:
+    def to_html(self, lang: str = "en") -> str:
+        """An HTML table (``lang`` "en", the default, or "zh")."""
         from .report_tables import assessment_html
 
-        return assessment_html(self)
+        return assessment_html(self, lang=lang)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
 
 def _growth_summaries(plan: _TargetPlan, g_T, x_T):

@@ -347,6 +347,30 @@ class FitResult:
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def to_frame(self):
+        """The fitted parameters as a one-row DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([{"name": self.name, "method": self.method, **self.params()}])
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        p = self.params()
+        rows = "".join(
+            f"<tr><th>{escape(k)}</th><td>{escape(f'{v:.4g}' if isinstance(v, float) else str(v))}"
+            f"</td></tr>"
+            for k, v in p.items()
+        )
+        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+        fc = self.forecast(5).to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return (
+            f"<p><b>{escape(self.method)}</b> fit of <code>{escape(self.name)}</code> "
+            f"({self.transform} scale), {len(self.years)} observations "
+            f"{self.years[0]}–{self.years[-1]}</p><table>{rows}</table>"
+            f"{f'<ul>{notes}</ul>' if notes else ''}<p>Forecast:</p>{fc}"
+        )
+
     def __repr__(self) -> str:
         return (
             f"FitResult({self.name!r}, method={self.method!r}, growth={self.growth:.4g}, "

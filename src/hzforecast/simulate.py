@@ -885,6 +885,25 @@ class Paths:
             )
         return pd.concat(frames, ignore_index=True)
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = []
+        for k in self.states:
+            q = np.nanpercentile(self[k][:, -1], [5, 50, 95])
+            rows.append(
+                f"<tr><td>{escape(k)}</td><td>{q[0]:.4g}</td><td>{q[1]:.4g}</td>"
+                f"<td>{q[2]:.4g}</td></tr>"
+            )
+        return (
+            f"<p><b>Paths</b> of <code>{escape(self.study_id)}</code>, scenario "
+            f"<code>{escape(self.scenario_id)}</code>: {self.n_paths:,} paths "
+            f"({escape(self.method)}), {self.years[0]}–{self.years[-1]}, seed entropy "
+            f"{self.seed['entropy']}</p><table><tr><th>indicator</th><th>5%</th><th>median"
+            f"</th><th>95%</th></tr>{''.join(rows)}</table>"
+            f"<p style='font-size:0.85em'>quantiles in {self.years[-1]}</p>"
+        )
+
     def __repr__(self) -> str:
         return (
             f"Paths(study={self.study_id!r}, scenario={self.scenario_id!r}, "
