@@ -149,3 +149,16 @@ def test_forecast_command_errors(tmp_path, capsys, content, extra, match):
     assert main(["forecast", str(f), "--horizon", "2", *extra]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err) and len(err.strip().splitlines()) == 1
+
+
+def test_batch_forecast_with_an_executor_is_identical():
+    from concurrent.futures import ProcessPoolExecutor
+
+    rng = np.random.default_rng(3)
+    rows = [(f"s{i}", 2000 + j, float(100 * np.exp(0.05 * j + 0.1 * rng.standard_normal())))
+            for i in range(30) for j in range(8)]
+    data = pd.DataFrame(rows, columns=["series", "year", "value"])
+    serial = forecast_table(data, horizon=3)
+    with ProcessPoolExecutor(2) as ex:
+        parallel = forecast_table(data, horizon=3, executor=ex, chunk_series=7)
+    assert serial.equals(parallel)

@@ -208,3 +208,38 @@ def test_cli_whatif_sensitivity_discover(capsys):
     assert "Chosen box" in capsys.readouterr().out
     assert main(["whatif", "jiaozuo-2019", "--target", "mengniu-2019", "--paths", "1000"]) == 2
     assert "power of two" in capsys.readouterr().err
+
+
+def test_goal_seek_and_tornado_with_an_executor_are_identical(jiaozuo):
+    from concurrent.futures import ProcessPoolExecutor
+
+    a = hz.required_growth(jiaozuo, "mengniu-2019", n_paths=2**13, rng=5)
+    t1 = hz.tornado(jiaozuo, ["mengniu-2019"], n_paths=2**13, rng=5)
+    with ProcessPoolExecutor(2) as ex:
+        b = hz.required_growth(jiaozuo, "mengniu-2019", n_paths=2**13, rng=5, executor=ex)
+        t2 = hz.tornado(jiaozuo, ["mengniu-2019"], n_paths=2**13, rng=5, executor=ex)
+    assert a == b
+    assert t1.equals(t2)
+
+
+def test_discovered_box_density_by_an_independent_count(jiaozuo):
+    """Recount the chosen box's density from the paths directly (numpy on the values)."""
+    res = hz.discover(jiaozuo, "innovative-park-2025", scenario="optimistic", n_paths=2**13,
+                      rng=9)
+    b = res.box(res.choose(0.8))
+    paths = hz.simulate(jiaozuo, scenario="optimistic", n_paths=2**13, rng=9)
+    met = np.ones(paths.n_paths, dtype=bool)
+    yi = {int(y): i for i, y in enumerate(paths.years)}
+    for tid in jiaozuo.group("innovative-park-2025").targets:
+        t = jiaozuo.target(tid)
+        x = paths[t.indicator]
+        if t.measure == "cagr":
+            met &= (x[:, yi[t.year]] / x[:, yi[t.base_year]]) ** (1 / (t.year - t.base_year)) - 1 >= t.value
+        else:
+            met &= x[:, yi[t.year]] >= t.value
+    inside = np.ones(paths.n_paths, dtype=bool)
+    for name, (lo, hi) in b.bounds.items():
+        inside &= (paths.params[name] >= lo) & (paths.params[name] <= hi)
+    assert inside.sum() == b.n
+    assert met[inside].mean() == pytest.approx(b.density, abs=1e-12)
+    assert met[inside].sum() / met.sum() == pytest.approx(b.coverage, abs=1e-12)

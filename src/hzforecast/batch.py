@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fit import GrowthPrior, InsufficientDataError, fit
+from .fit import GrowthPrior, fit
 
 __all__ = ["forecast_table", "read_long_csv", "read_targets_csv"]
 
@@ -80,6 +80,32 @@ def read_targets_csv(path) -> object:
     return df
 
 
+def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
+    """Fit and forecast a list of (name, years, values): the unit of parallel work."""
+    import pandas as pd
+
+    frames = []
+    for name, years, values in items:
+        s = pd.Series(values, index=years, name=str(name))
+        try:
+            res = fit(s, prior=prior)
+        except ValueError as exc:  # InsufficientDataError is a ValueError too
+            raise ValueError(f"series {name!r}: {exc}") from None
+        f = res.forecast(horizon, levels=levels, quantiles=quantiles)
+        f.insert(0, "series", str(name))
+        if tmap:
+            f["p_reach"] = [
+                res.prob_reach(tmap[(str(name), int(y))], int(y))
+                if (str(name), int(y)) in tmap
+                else np.nan
+                for y in f["year"]
+            ]
+        f["n_obs"] = len(res.years)
+        f["method"] = res.method
+        frames.append(f)
+    return frames
+
+
 def forecast_table(
     data,
     *,
@@ -88,6 +114,8 @@ def forecast_table(
     quantiles=None,
     targets=None,
     prior: GrowthPrior | None = None,
+    executor=None,
+    chunk_series: int = 500,
 ):
     """Forecast every series of a long table.
 
@@ -103,6 +131,8 @@ def forecast_table(
         Extra quantiles, each a column ``q`` + the number as given (``q0.05``).
     targets : pandas.DataFrame, optional
         Columns ``series, year, threshold``: adds ``p_reach`` = P(value ≥ threshold).
+    executor : concurrent.futures.Executor, optional
+        Fits chunks of ``chunk_series`` series in parallel; the table is identical.
 
     Returns
     -------
@@ -114,31 +144,24 @@ def forecast_table(
 
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon: must be a whole number >= 1, got {horizon!r}")
-    frames = []
     tmap = {}
     if targets is not None:
         for s, y, k in targets[["series", "year", "threshold"]].itertuples(index=False):
             tmap[(str(s), int(y))] = float(k)
-    for name, g in data.groupby("series", sort=False):
-        s = pd.Series(g["value"].to_numpy(float), index=g["year"].to_numpy(int), name=str(name))
-        try:
-            res = fit(s, prior=prior)
-        except InsufficientDataError as exc:
-            raise ValueError(f"series {name!r}: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"series {name!r}: {exc}") from None
-        f = res.forecast(horizon, levels=levels, quantiles=quantiles)
-        f.insert(0, "series", str(name))
-        if tmap:
-            f["p_reach"] = [
-                res.prob_reach(tmap[(str(name), int(y))], int(y))
-                if (str(name), int(y)) in tmap
-                else np.nan
-                for y in f["year"]
-            ]
-        f["n_obs"] = len(res.years)
-        f["method"] = res.method
-        frames.append(f)
+    items = [
+        (name, g["year"].to_numpy(int), g["value"].to_numpy(float))
+        for name, g in data.groupby("series", sort=False)
+    ]
+    chunks = [items[i : i + chunk_series] for i in range(0, len(items), chunk_series)]
+    if executor is None:
+        parts = [_forecast_chunk(c, horizon, levels, quantiles, tmap, prior) for c in chunks]
+    else:
+        futures = [
+            executor.submit(_forecast_chunk, c, horizon, levels, quantiles, tmap, prior)
+            for c in chunks
+        ]
+        parts = [f.result() for f in futures]
+    frames = [f for part in parts for f in part]
     if not frames:
         raise ValueError("data: no series")
     out = pd.concat(frames, ignore_index=True)

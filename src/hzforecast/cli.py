@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="use",
         help="start from the study's corrected alternatives (default) or stated figures",
     )
+    s.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
     s.add_argument("--no-audit", action="store_true", help="do not print the audit findings")
     s.add_argument("--no-progress", action="store_true")
 
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quantiles", default=None, help="extra quantiles, e.g. 0.05,0.5,0.95")
     s.add_argument("--targets", default=None, help="CSV with columns series,year,threshold")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
     return p
 
 
@@ -226,18 +228,20 @@ def _run(study, args) -> int:
     if args.method == "qmc" and n & (n - 1):
         raise ValueError(f"--paths: --method qmc needs a power of two, got {n}")
     seq = np.random.SeedSequence(args.seed)
-    results = [
-        assess(
-            study,
-            scenario=sid,
-            n_paths=n,
-            rng=seq,
-            method=args.method,
-            corrections=args.corrections,
-            progress=False if args.no_progress else None,
-        )
-        for sid in scenarios
-    ]
+    with _pool(args.workers) as ex:
+        results = [
+            assess(
+                study,
+                scenario=sid,
+                n_paths=n,
+                rng=seq,
+                method=args.method,
+                corrections=args.corrections,
+                progress=False if args.no_progress else None,
+                executor=ex,
+            )
+            for sid in scenarios
+        ]
     if args.format == "table":
         blocks = [r.table(lang=args.lang) for r in results]
         print(("\n\n").join(blocks))
@@ -280,6 +284,16 @@ def _run(study, args) -> int:
             )
         print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
     return 0
+
+
+def _pool(workers: int):
+    """A process pool for ``--workers`` > 1, else a no-op context (serial, same numbers)."""
+    import contextlib
+    from concurrent.futures import ProcessPoolExecutor
+
+    if workers > 1:
+        return ProcessPoolExecutor(workers)
+    return contextlib.nullcontext(None)
 
 
 def _pow2(n: int) -> int:
@@ -332,13 +346,15 @@ def _forecast(args) -> int:
     )
     data = read_long_csv(args.file)
     targets = read_targets_csv(args.targets) if args.targets else None
-    table = forecast_table(
-        data,
-        horizon=args.horizon,
-        levels=[_int_if_whole(v) for v in levels],
-        quantiles=quantiles,
-        targets=targets,
-    )
+    with _pool(args.workers) as ex:
+        table = forecast_table(
+            data,
+            horizon=args.horizon,
+            levels=[_int_if_whole(v) for v in levels],
+            quantiles=quantiles,
+            targets=targets,
+            executor=ex,
+        )
     if args.format == "csv":
         sys.stdout.write(table.to_csv(index=False))
     else:

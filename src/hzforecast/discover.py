@@ -212,13 +212,16 @@ def discover(
     rng=0,
     alpha: float = 0.05,
     min_mass: float = 0.05,
+    executor=None,
 ) -> PrimResult:
     """PRIM over a scenario's per-path draws (growth, assumed starts) with "the target — or
     every target of the group — met in its year" as the outcome of each path."""
     from .assess import path_outcomes
     from .simulate import simulate
 
-    paths = simulate(study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False)
+    paths = simulate(
+        study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False, executor=executor
+    )
     ids = (
         [t for t in study.group(group_or_target).targets]
         if group_or_target in {g.id for g in study.groups}

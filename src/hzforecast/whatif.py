@@ -145,6 +145,7 @@ def required_growth(
     search: tuple[float, float] = (-0.5, 0.5),
     xtol: float = 1e-6,
     max_evaluations: int = 40,
+    executor=None,
 ) -> GoalSeekResult:
     """The value of a lever at which P(target reached in its year) equals ``probability``.
 
@@ -191,6 +192,7 @@ def required_growth(
                 rng=seq,
                 method=method,
                 progress=False,
+                executor=executor,
             )
             count += 1
             cache[x] = res[t.id]
@@ -319,6 +321,7 @@ def tornado(
     rng=0,
     method: str = "qmc",
     quantiles=(0.1, 0.9),
+    executor=None,
 ):
     """One-at-a-time sensitivity of P(reach): each uncertain assumption fixed at its 10th
     and 90th percentiles while **the others stay as distributed** (common random numbers).
@@ -334,7 +337,14 @@ def tornado(
 
     seq = np.random.SeedSequence(rng) if isinstance(rng, int) else rng
     base = assess(
-        study, targets, scenario=scenario, n_paths=n_paths, rng=seq, method=method, progress=False
+        study,
+        targets,
+        scenario=scenario,
+        n_paths=n_paths,
+        rng=seq,
+        method=method,
+        progress=False,
+        executor=executor,
     )
     ids = [r.id for r in base.targets if r.assessable and r.p_in_year.estimator != "exact"]
     rows = []
@@ -349,6 +359,7 @@ def tornado(
             rng=seq,
             method=method,
             progress=False,
+            executor=executor,
         )
         res_hi = assess(
             _fix(study, scenario, a, what, qhi),
@@ -358,6 +369,7 @@ def tornado(
             rng=seq,
             method=method,
             progress=False,
+            executor=executor,
         )
         for tid in ids:
             lo, hi = res_lo[tid].p_in_year.value, res_hi[tid].p_in_year.value
@@ -390,6 +402,7 @@ def stress(
     scenario: str = "baseline",
     n_paths: int = 2**16,
     rng=0,
+    executor=None,
 ):
     """P(reach) given that an assumption's draw lies in a quantile band (as @RISK's stress
     analysis): e.g. ``assumption="gdp.growth", band=(0, 0.1)`` — GDP growth in its lowest
@@ -406,7 +419,9 @@ def stress(
     lo_q, hi_q = band
     if not 0 <= lo_q < hi_q <= 1:
         raise ValueError(f"band: need 0 <= low < high <= 1, got {band}")
-    paths = simulate(study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False)
+    paths = simulate(
+        study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False, executor=executor
+    )
     if assumption not in paths.params:
         raise ValueError(
             f"assumption: {assumption!r} is not a drawn parameter of scenario "
