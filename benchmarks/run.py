@@ -21,6 +21,10 @@ def main(argv: list[str]) -> int:
     print(f"# hzforecast benchmarks{' (quick smoke run)' if quick else ''}\n")
     print(f"Machine: {machine()}\n")
     print(bench_engine.report(bench_engine.main(quick)))
+    import bench_scaling
+
+    print()
+    print(bench_scaling.main(quick))
     try:
         import ema_workbench  # noqa: F401
     except ImportError:

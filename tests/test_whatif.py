@@ -234,7 +234,8 @@ def test_discovered_box_density_by_an_independent_count(jiaozuo):
         t = jiaozuo.target(tid)
         x = paths[t.indicator]
         if t.measure == "cagr":
-            met &= (x[:, yi[t.year]] / x[:, yi[t.base_year]]) ** (1 / (t.year - t.base_year)) - 1 >= t.value
+            ratio = x[:, yi[t.year]] / x[:, yi[t.base_year]]
+            met &= ratio ** (1 / (t.year - t.base_year)) - 1 >= t.value
         else:
             met &= x[:, yi[t.year]] >= t.value
     inside = np.ones(paths.n_paths, dtype=bool)
