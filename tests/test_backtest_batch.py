@@ -155,8 +155,11 @@ def test_batch_forecast_with_an_executor_is_identical():
     from concurrent.futures import ProcessPoolExecutor
 
     rng = np.random.default_rng(3)
-    rows = [(f"s{i}", 2000 + j, float(100 * np.exp(0.05 * j + 0.1 * rng.standard_normal())))
-            for i in range(30) for j in range(8)]
+    rows = [
+        (f"s{i}", 2000 + j, float(100 * np.exp(0.05 * j + 0.1 * rng.standard_normal())))
+        for i in range(30)
+        for j in range(8)
+    ]
     data = pd.DataFrame(rows, columns=["series", "year", "value"])
     serial = forecast_table(data, horizon=3)
     with ProcessPoolExecutor(2) as ex:

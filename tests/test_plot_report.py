@@ -179,3 +179,11 @@ def test_results_render_in_notebooks(jiaozuo):
     res = hz.assess(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
     assert "mengniu-2019" in res._repr_html_() and "<table>" in res.to_html(lang="zh")
     assert "<table>" in jiaozuo._repr_html_() and "<table>" in jiaozuo.audit()._repr_html_()
+
+
+def test_report_paths_cannot_be_steered_by_the_study(jiaozuo, tmp_path):
+    """Names and quotes are text, never paths: only the two fixed files appear, in --out."""
+    evil = jiaozuo.model_copy(update={"name_en": "../../escaped", "name_zh": "/etc/passwd"})
+    out = hz.report.write_report(evil, tmp_path / "r", n_paths=8192, scenarios=["baseline"])
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["r", "report.html", "summary.md"]
+    assert out == tmp_path / "r"

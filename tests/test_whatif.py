@@ -224,8 +224,7 @@ def test_goal_seek_and_tornado_with_an_executor_are_identical(jiaozuo):
 
 def test_discovered_box_density_by_an_independent_count(jiaozuo):
     """Recount the chosen box's density from the paths directly (numpy on the values)."""
-    res = hz.discover(jiaozuo, "innovative-park-2025", scenario="optimistic", n_paths=2**13,
-                      rng=9)
+    res = hz.discover(jiaozuo, "innovative-park-2025", scenario="optimistic", n_paths=2**13, rng=9)
     b = res.box(res.choose(0.8))
     paths = hz.simulate(jiaozuo, scenario="optimistic", n_paths=2**13, rng=9)
     met = np.ones(paths.n_paths, dtype=bool)
@@ -244,3 +243,13 @@ def test_discovered_box_density_by_an_independent_count(jiaozuo):
     assert inside.sum() == b.n
     assert met[inside].mean() == pytest.approx(b.density, abs=1e-12)
     assert met[inside].sum() / met.sum() == pytest.approx(b.coverage, abs=1e-12)
+
+
+def test_sobol_with_an_executor_is_identical(jiaozuo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = hz.sobol_indices(jiaozuo, "innovative-park-2025", n_base=2**8, rng=2)
+    with ThreadPoolExecutor(2) as ex:
+        b = hz.sobol_indices(jiaozuo, "innovative-park-2025", n_base=2**8, rng=2, executor=ex)
+    np.testing.assert_array_equal(a.first, b.first)
+    np.testing.assert_array_equal(a.total_ci, b.total_ci)
