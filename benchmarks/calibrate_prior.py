@@ -47,7 +47,7 @@ def evaluate(data, prior):
     inside80 = inside95 = n = 0
     sm = []
     for x, xx in data:
-        r = fit(pd.Series(x, index=np.arange(len(x))), prior=prior)
+        r = fit(pd.Series(x, index=np.arange(len(x))), model="bayes-growth", prior=prior)
         h = np.arange(1, len(xx) + 1)
         loc, scale, df = r.predictive(h)
         z = np.abs(np.log(xx) - loc) / scale

@@ -34,7 +34,11 @@ def test_regular_series_matches_random_walk_with_drift():
     rng = np.random.default_rng(1)
     y = np.cumsum(0.05 + 0.1 * rng.standard_normal(30))
     s = pd.Series(np.exp(y), index=range(1990, 2020))
-    r = fit(s, prior=GrowthPrior(mu0=0.0, kappa0=1e-12, a0=1e-12, b0=1e-12, discount=1.0))
+    r = fit(
+        s,
+        model="bayes-growth",
+        prior=GrowthPrior(mu0=0.0, kappa0=1e-12, a0=1e-12, b0=1e-12, discount=1.0),
+    )
     d = np.diff(y)
     assert r.mu_n == pytest.approx(d.mean(), rel=1e-9)
     n = len(d)
@@ -192,7 +196,7 @@ def test_engine_uses_fitted_growth(jiaozuo):
             pd.Series({2018: 1.0, 2019: 2.0}),
             {"model": "arima"},
             ValueError,
-            "model: expected 'auto' or 'bayes-growth'",
+            r"model: expected one of \['auto', 'bayes-growth'",
         ),
         (
             pd.Series({2018: 1.0, 2019: 2.0}),
@@ -227,3 +231,82 @@ def test_unsorted_years_are_sorted_by_default():
 def test_default_prior_is_documented():
     assert DEFAULT_PRIOR.discount == 0.85 and DEFAULT_PRIOR.kappa0 == 10.0
     assert "M3" in DEFAULT_PRIOR.source
+
+
+def _long_series(seed=1, n=25, mu=0.05, sigma=0.05):
+    rng = np.random.default_rng(seed)
+    y = np.exp(np.log(100) + np.cumsum(mu + sigma * rng.standard_normal(n)))
+    return pd.Series(y, index=range(2020 - n, 2020), name="x")
+
+
+@pytest.mark.parametrize("model", ["ets-damped", "uc-llt", "theta"])
+def test_statsmodels_candidates_give_a_predictive(model):
+    s = _long_series()
+    r = fit(s, model=model)
+    f = r.forecast(4, levels=(80, 95))
+    assert np.all(f.lower_95 < f.lower_80) and np.all(f.upper_80 < f.upper_95)
+    assert np.all(np.diff(f.upper_95 - f.lower_95) > 0)  # wider further out
+    p = r.prob_reach(float(f["median"].iloc[-1]), 2023)
+    assert p == pytest.approx(0.5, abs=0.05)  # the median is the median
+    assert fit(s, model=model).forecast(2).equals(r.forecast(2))  # same data, same answer
+
+
+def test_parameter_uncertainty_widens_ets_intervals():
+    """statsmodels' ETS interval holds the parameters fixed; ours draws them too."""
+    import warnings
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    s = _long_series(seed=3, n=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logs = pd.Series(np.log(s.to_numpy()))  # statsmodels' prediction needs an index
+        res = ETSModel(logs, error="add", trend="add", damped_trend=True).fit(disp=False)
+        native = res.get_prediction(start=15, end=19).summary_frame(alpha=0.05)
+    ours = fit(s, model="ets-damped").forecast(5, levels=(95,))
+    width_native = np.exp(native["pi_upper"].to_numpy()) - np.exp(native["pi_lower"].to_numpy())
+    width_ours = (ours.upper_95 - ours.lower_95).to_numpy()
+    assert width_ours[-1] > width_native[-1]
+
+
+def test_auto_chooses_by_rolling_origin_score():
+    r = fit(_long_series())
+    note = next(n for n in r.notes if n.startswith("auto:"))
+    assert "rolling-origin CRPS" in note and r.method in note.split(" chosen")[0]
+    scores_ = dict(part.rsplit(" ", 1) for part in note.split(": ")[-1].split(", "))
+    assert set(scores_) == {"bayes-growth", "ets-damped", "uc-llt", "theta"}
+    assert float(scores_[r.method]) == min(float(v) for v in scores_.values())
+    # short or irregular histories stay with the Bayesian model
+    assert fit(_long_series(n=8)).method == "bayes-growth"
+    gappy = _long_series().drop(index=[2010])
+    assert fit(gappy).method == "bayes-growth"
+
+
+def test_candidates_need_a_long_regular_series():
+    with pytest.raises(
+        InsufficientDataError,
+        match=r"'theta' needs a regular annual series of "
+        r"at least 10 years, 'x' has 8 observation\(s\)",
+    ):
+        fit(_long_series(n=8), model="theta")
+    with pytest.raises(ValueError, match=r"only the bayes-growth fit carries a drift"):
+        fit(_long_series(), model="uc-llt").to_assumption()
+
+
+def test_collapsed_candidates_are_refused(monkeypatch):
+    """A candidate whose predictive has no spread is refused, never passed on."""
+    from hzforecast import _candidates
+
+    def flat(z, horizon, gen):
+        return np.full((500, horizon), z[-1])
+
+    monkeypatch.setitem(_candidates._SAMPLERS, "theta", flat)
+    with pytest.raises(
+        ValueError,
+        match=r"theta: the predictive collapsed \(zero spread one year "
+        r"ahead\)",
+    ):
+        fit(_long_series(), model="theta")
+    r = fit(_long_series())
+    assert r.method != "theta"
+    assert any(n.startswith("theta refused") and "collapsed" in n for n in r.notes)

@@ -81,7 +81,7 @@ def backtest(
     event_ratio: float = 1.1,
     kind: str = "level",
 ) -> BacktestResult:
-    """Rolling-origin evaluation of :func:`hzforecast.fit`.
+    """Rolling-origin evaluation of :func:`hzforecast.fit` (its ``bayes-growth`` model).
 
     Parameters
     ----------
@@ -121,7 +121,7 @@ def backtest(
             if o < max(min_train, 2):
                 continue
             train, test = s.iloc[:o], s.iloc[o : o + horizon]
-            res = fit(train, prior=prior, kind=kind)
+            res = fit(train, model="bayes-growth", prior=prior, kind=kind)
             x = train.to_numpy(dtype=float)
             scale = np.mean(np.abs(np.diff(x))) if len(x) > 1 else np.nan
             hs = (test.index.to_numpy() - res.last_year).astype(int)

@@ -88,7 +88,7 @@ def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
     for name, years, values in items:
         s = pd.Series(values, index=years, name=str(name))
         try:
-            res = fit(s, prior=prior)
+            res = fit(s, model="bayes-growth", prior=prior)
         except ValueError as exc:  # InsufficientDataError is a ValueError too
             raise ValueError(f"series {name!r}: {exc}") from None
         f = res.forecast(horizon, levels=levels, quantiles=quantiles)

@@ -44,7 +44,7 @@ this prior. :meth:`GrowthPrior.from_plan` centres the drift on a plan's range
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -52,8 +52,12 @@ from scipy import special, stats
 
 from .spec import Indicator
 
+#: Regular annual series at least this long get the statsmodels candidates under "auto".
+MIN_REGULAR = 10
+
 __all__ = [
     "DEFAULT_PRIOR",
+    "MIN_REGULAR",
     "FitResult",
     "GrowthPrior",
     "InsufficientDataError",
@@ -447,6 +451,69 @@ def _as_series(history):
     )
 
 
+def _fit_candidates(name, kind, years, values, model, prior, window, notes, regular):
+    """statsmodels candidates, or the rolling-origin choice among all four ("auto")."""
+    import pandas as pd
+
+    from . import scores
+    from ._candidates import CANDIDATES, N_ORIGINS, CandidateError, SampleFitResult
+
+    if not regular or len(years) < MIN_REGULAR:
+        raise InsufficientDataError(
+            f"history: {model!r} needs a regular annual series of at least {MIN_REGULAR} "
+            f"years, {name!r} has {len(years)} observation(s)"
+            f"{'' if regular else ' with gaps'}"
+        )
+    transform = "log" if kind == "level" else "logit"
+    seed = int(np.sum(values * 1e6) % 2**31)  # the same data give the same samples
+
+    def build(method, yrs, vals):
+        s = pd.Series(vals, index=yrs, name=name)
+        if method == "bayes-growth":
+            return fit(s, model="bayes-growth", prior=prior, kind=kind)
+        res = SampleFitResult(name, transform, yrs, vals, method, seed, tuple(notes))
+        res.samples(1)  # fit now: a collapse or failure surfaces here
+        return res
+
+    if model != "auto":
+        return build(model, years, values)
+    h = 3
+    scores_by = {}
+    refused = []
+    u = (np.arange(500) + 0.5) / 500
+    for method in CANDIDATES:
+        crps = []
+        try:
+            for j in range(N_ORIGINS):
+                cut = len(years) - h - j
+                train_y, train_v = years[:cut], values[:cut]
+                res = build(method, train_y, train_v)
+                scale = np.mean(np.abs(np.diff(train_v)))
+                for k in range(h):
+                    actual = values[cut + k]
+                    if method == "bayes-growth":
+                        loc, sc, df = res.predictive(k + 1)
+                        sample = res._back(loc + sc * stats.t.ppf(u, df))
+                    else:
+                        sample = res._back(res.samples(h)[:, k])
+                    crps.append(float(scores.crps_sample(actual, sample)) / scale)
+        except (CandidateError, InsufficientDataError, ValueError) as exc:
+            refused.append(f"{method} refused ({exc})")
+            continue
+        scores_by[method] = float(np.mean(crps))
+    best = min(scores_by, key=scores_by.get)
+    table = ", ".join(f"{k} {v:.3f}" for k, v in sorted(scores_by.items(), key=lambda kv: kv[1]))
+    note = (
+        f"auto: {best} chosen by rolling-origin CRPS over the last {N_ORIGINS} origins, "
+        f"1–{h} years ahead (scaled; lower is better): {table}"
+    )
+    chosen = build(best, years, values)
+    extra = (note, *refused)
+    if isinstance(chosen, FitResult):
+        return replace(chosen, notes=(*chosen.notes, *extra))
+    return replace(chosen, notes=(*chosen.notes, *extra), _cache={})
+
+
 def fit(
     history,
     *,
@@ -495,8 +562,9 @@ def fit(
     >>> res.forecast(2).columns.tolist()[:3]
     ['year', 'mean', 'median']
     """
-    if model not in ("auto", "bayes-growth"):
-        raise ValueError(f"model: expected 'auto' or 'bayes-growth', got {model!r}")
+    models = ("auto", "bayes-growth", "ets-damped", "uc-llt", "theta")
+    if model not in models:
+        raise ValueError(f"model: expected one of {list(models)}, got {model!r}")
     if unsorted not in ("sort", "raise"):
         raise ValueError(f"unsorted: expected 'sort' or 'raise', got {unsorted!r}")
     prior = DEFAULT_PRIOR if prior is None else prior
@@ -543,6 +611,11 @@ def fit(
             f"window: {int((~keep).sum())} observation(s) before {years[-1] - window} left out"
         )
         years, values = years[keep], values[keep]
+    regular = len(years) >= 2 and bool(np.all(np.diff(years) == 1))
+    if model in ("ets-damped", "uc-llt", "theta") or (
+        model == "auto" and regular and len(years) >= MIN_REGULAR
+    ):
+        return _fit_candidates(name, kind, years, values, model, prior, window, notes, regular)
     if len(years) < 2 and prior.kappa0 == 0:
         raise InsufficientDataError(
             f"history: {name!r} has one observation ({years[0]}); a growth rate needs two, or a "
