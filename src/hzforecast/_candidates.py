@@ -26,7 +26,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
+
+from .fit import _Scale
 
 __all__ = ["CANDIDATES", "MIN_REGULAR", "SampleFitResult", "sample_candidate"]
 
@@ -61,6 +63,24 @@ def _draw_params(mean, cov, gen, ok, n):
     return out
 
 
+def _simulate_with_parameter_draws(model, res, ok, horizon, gen):
+    """Paths (n, horizon) from ``model`` re-smoothed at parameter draws around ``res``."""
+    try:
+        cov = np.asarray(res.cov_params())
+    except Exception:  # statsmodels raises various errors for singular information
+        cov = np.zeros((len(res.params), len(res.params)))
+    sims = []
+    for th in _draw_params(np.asarray(res.params), cov, gen, ok, N_PARAM_DRAWS):
+        s = model.smooth(th).simulate(
+            horizon,
+            anchor="end",
+            repetitions=N_REPETITIONS,
+            rng=np.random.default_rng(int(gen.integers(2**31))),
+        )
+        sims.append(np.asarray(s).reshape(horizon, -1).T)
+    return np.vstack(sims)
+
+
 def _ets(z, horizon, gen):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -76,21 +96,7 @@ def _ets(z, horizon, gen):
         def ok(th):
             return 0 < th[i_a] < 1 and 0 < th[i_b] < th[i_a] and 0.8 <= th[i_phi] < 1
 
-        try:
-            cov = np.asarray(res.cov_params())
-        except Exception:  # statsmodels raises various errors here
-            cov = np.zeros((len(names), len(names)))
-        sims = []
-        for th in _draw_params(np.asarray(res.params), cov, gen, ok, N_PARAM_DRAWS):
-            r = model.smooth(th)
-            s = r.simulate(
-                horizon,
-                anchor="end",
-                repetitions=N_REPETITIONS,
-                rng=np.random.default_rng(int(gen.integers(2**31))),
-            )
-            sims.append(np.asarray(s).reshape(horizon, -1).T)
-    return np.vstack(sims)
+        return _simulate_with_parameter_draws(model, res, ok, horizon, gen)
 
 
 def _uc(z, horizon, gen):
@@ -100,20 +106,9 @@ def _uc(z, horizon, gen):
         warnings.simplefilter("ignore")
         model = UnobservedComponents(z, "local linear trend")
         res = model.fit(disp=False)
-        cov = np.asarray(res.cov_params())
-        sims = []
-        for th in _draw_params(
-            np.asarray(res.params), cov, gen, lambda t: np.all(t >= 0), N_PARAM_DRAWS
-        ):
-            r = model.smooth(th)
-            s = r.simulate(
-                horizon,
-                anchor="end",
-                repetitions=N_REPETITIONS,
-                rng=np.random.default_rng(int(gen.integers(2**31))),
-            )
-            sims.append(np.asarray(s).reshape(horizon, -1).T)
-    return np.vstack(sims)
+        return _simulate_with_parameter_draws(
+            model, res, lambda t: bool(np.all(t >= 0)), horizon, gen
+        )
 
 
 def _theta(z, horizon, gen):
@@ -147,7 +142,7 @@ def sample_candidate(name, z, horizon, seed) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class SampleFitResult:
+class SampleFitResult(_Scale):
     """A fit whose predictive is a sample of paths (the statsmodels candidates)."""
 
     name: str
@@ -159,23 +154,8 @@ class SampleFitResult:
     notes: tuple[str, ...] = ()
     _cache: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def last_year(self) -> int:
-        return int(self.years[-1])
-
-    @property
-    def last_value(self) -> float:
-        return float(self.values[-1])
-
     def _z(self):
-        return np.log(self.values) if self.transform == "log" else special.logit(self.values)
-
-    def _back(self, z):
-        return np.exp(z) if self.transform == "log" else special.expit(z)
-
-    def _to_z(self, x):
-        x = np.asarray(x, float)
-        return np.log(x) if self.transform == "log" else special.logit(x)
+        return self._to_z(self.values)
 
     def samples(self, horizon: int) -> np.ndarray:
         """Transformed predictive samples (n, horizon), the same for the same fit."""

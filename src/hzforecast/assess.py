@@ -1138,11 +1138,7 @@ def assess(
             raise ValueError(f"study: pass the study the paths came from ({paths.study_id!r})")
         model = paths.model
         layout = BlockLayout(paths.n_paths, paths.method, paths.n_replicates, BLOCK)
-        tlist, glist, strict = _select(study, targets, groups)
-        plans = _plan_targets(study, model, tlist, strict=strict)
-        if not smoothing:
-            plans = [_no_smooth(p) for p in plans]
-        group_specs = _group_specs(glist, plans, model)
+        plans, group_specs = _plans(study, model, targets, groups, smoothing)
         per_block = [
             _block_stats(plans, group_specs, model, paths.method, st, th, block)
             for st, th, block in paths_blocks(paths)
@@ -1170,12 +1166,7 @@ def assess(
     seq = as_seed_sequence(rng)
     layout = _layout(n_paths, method, n_replicates)
     model = compile_model(study, scenario, corrections=corrections)
-    tlist, glist, strict = _select(study, targets, groups)
-    plans = _plan_targets(study, model, tlist, strict=strict)
-    if not smoothing:
-        plans = [_no_smooth(p) for p in plans]
-    group_specs = _group_specs(glist, plans, model)
-
+    plans, group_specs = _plans(study, model, targets, groups, smoothing)
     fn = partial(_block_stats_fn, plans, group_specs, model, method)
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
     try:
@@ -1203,6 +1194,15 @@ def assess(
         smoothing,
         list(model.notes),
     )
+
+
+def _plans(study, model, targets, groups, smoothing):
+    """Target plans (without smoothing if asked) and the group specs, for either mode."""
+    tlist, glist, strict = _select(study, targets, groups)
+    plans = _plan_targets(study, model, tlist, strict=strict)
+    if not smoothing:
+        plans = [_no_smooth(p) for p in plans]
+    return plans, _group_specs(glist, plans, model)
 
 
 def _no_smooth(p: _TargetPlan) -> _TargetPlan:

@@ -84,6 +84,13 @@ class _Dist(BaseModel):
         return f"{self.dist}({fields})"  # type: ignore[attr-defined]
 
 
+def _check_mode(low, mode, high):
+    if not (low <= mode <= high and high > low):
+        raise ValueError(
+            f"need low <= mode <= high with low < high, got low={low}, mode={mode}, high={high}"
+        )
+
+
 class Fixed(_Dist):
     """A known value: ``{dist = "fixed", value = 0.08}``."""
 
@@ -134,11 +141,7 @@ class Triangular(_Dist):
 
     @model_validator(mode="after")
     def _check(self):
-        if not (self.low <= self.mode <= self.high and self.high > self.low):
-            raise ValueError(
-                "need low <= mode <= high with low < high, got "
-                f"low={self.low}, mode={self.mode}, high={self.high}"
-            )
+        _check_mode(self.low, self.mode, self.high)
         return self
 
     def _frozen(self):
@@ -222,11 +225,7 @@ class Pert(_Dist):
 
     @model_validator(mode="after")
     def _check(self):
-        if not (self.low <= self.mode <= self.high and self.high > self.low):
-            raise ValueError(
-                "need low <= mode <= high with low < high, got "
-                f"low={self.low}, mode={self.mode}, high={self.high}"
-            )
+        _check_mode(self.low, self.mode, self.high)
         return self
 
     def _frozen(self):

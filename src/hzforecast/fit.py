@@ -136,8 +136,32 @@ class GrowthPrior:
 DEFAULT_PRIOR = GrowthPrior()
 
 
+class _Scale:
+    """The observed history and the scale (log, logit) a fit works on."""
+
+    years: np.ndarray
+    values: np.ndarray
+    transform: str
+
+    @property
+    def last_year(self) -> int:
+        return int(self.years[-1])
+
+    @property
+    def last_value(self) -> float:
+        return float(self.values[-1])
+
+    def _back(self, z):
+        """From the transformed scale to the natural one."""
+        return np.exp(z) if self.transform == "log" else special.expit(z)
+
+    def _to_z(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.log(x) if self.transform == "log" else special.logit(x)
+
+
 @dataclass(frozen=True, eq=False)
-class FitResult:
+class FitResult(_Scale):
     """A fitted growth model: parameters, their uncertainty, the data and the method.
 
     Forecasts are on the natural scale; internally the model works on the log
@@ -159,14 +183,6 @@ class FitResult:
     notes: tuple[str, ...] = field(default=())
 
     # -- parameters --------------------------------------------------------
-    @property
-    def last_year(self) -> int:
-        return int(self.years[-1])
-
-    @property
-    def last_value(self) -> float:
-        return float(self.values[-1])
-
     @property
     def df(self) -> float:
         return 2.0 * self.a_n
@@ -220,13 +236,6 @@ class FitResult:
         loc = self._z0() + self.mu_n * h
         scale = np.sqrt(self.b_n / self.a_n * (h + h * h / self.kappa_n))
         return loc, scale, self.df
-
-    def _back(self, z):
-        return np.exp(z) if self.transform == "log" else special.expit(z)
-
-    def _to_z(self, x):
-        x = np.asarray(x, dtype=float)
-        return np.log(x) if self.transform == "log" else special.logit(x)
 
     def forecast(self, horizon: int, *, levels=(80, 95), quantiles=None):
         """Forecast table for years last+1 … last+horizon.

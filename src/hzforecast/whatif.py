@@ -336,41 +336,27 @@ def tornado(
     import pandas as pd
 
     seq = np.random.SeedSequence(rng) if isinstance(rng, int) else rng
-    base = assess(
-        study,
-        targets,
-        scenario=scenario,
-        n_paths=n_paths,
-        rng=seq,
-        method=method,
-        progress=False,
-        executor=executor,
-    )
+
+    def run(s, which):
+        return assess(
+            s,
+            which,
+            scenario=scenario,
+            n_paths=n_paths,
+            rng=seq,
+            method=method,
+            progress=False,
+            executor=executor,
+        )
+
+    base = run(study, targets)
     ids = [r.id for r in base.targets if r.assessable and r.p_in_year.estimator != "exact"]
     rows = []
     for name, a, what in _uncertain(study, scenario):
         dist = getattr(a, what)
         qlo, qhi = dist.quantile(quantiles[0]), dist.quantile(quantiles[1])
-        res_lo = assess(
-            _fix(study, scenario, a, what, qlo),
-            ids,
-            scenario=scenario,
-            n_paths=n_paths,
-            rng=seq,
-            method=method,
-            progress=False,
-            executor=executor,
-        )
-        res_hi = assess(
-            _fix(study, scenario, a, what, qhi),
-            ids,
-            scenario=scenario,
-            n_paths=n_paths,
-            rng=seq,
-            method=method,
-            progress=False,
-            executor=executor,
-        )
+        res_lo = run(_fix(study, scenario, a, what, qlo), ids)
+        res_hi = run(_fix(study, scenario, a, what, qhi), ids)
         for tid in ids:
             lo, hi = res_lo[tid].p_in_year.value, res_hi[tid].p_in_year.value
             rows.append(
