@@ -63,6 +63,7 @@ from typing import Literal
 
 import numpy as np
 from scipy import special
+from scipy.linalg.blas import dtrmm as _dtrmm
 
 from ._rng import as_seed_sequence, describe_seed, make_generator
 from .distributions import Fixed, Normal, Triangular, Uniform
@@ -163,6 +164,14 @@ class Model:
         rows = list(self.shock_rows)
         full[np.ix_(rows, rows)] = self.shock_factor
         return self.sigmas[:, None] * full
+
+    @cached_property
+    def shock_mix_lower(self) -> np.ndarray | None:
+        """The mixing matrix in Fortran order when it is lower-triangular (for BLAS trmm)."""
+        m = self.shock_mix
+        if m is None or np.any(np.triu(m, 1)):
+            return None
+        return np.asfortranarray(m)
 
     def shock_correlation_matrix(self) -> np.ndarray:
         """Correlation of the yearly shocks between shock rows (K x K)."""
@@ -581,11 +590,15 @@ def _simulate_states(
             y0[plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
     big = _buffer("states", (h + 1, k, n))
     big[0] = y0
-    slab = _buffer("slab", (k, n)) if mix is not None else None
+    mix_f = model.shock_mix_lower
+    slab = _buffer("slab", (k, n)) if mix is not None and mix_f is None else None
     for t in range(h):
         for plan, pidx in changes.get(t, ()):
             mu[plan.row] = plan.drift(theta[pidx])
-        if mix is not None:
+        if mix_f is not None:
+            # in place: z[t]ᵀ ← z[t]ᵀ Mᵀ with M lower-triangular (half the work of a matmul)
+            x = _dtrmm(1.0, mix_f, z[t].T, side=1, lower=1, trans_a=1, overwrite_b=1).T
+        elif mix is not None:
             np.matmul(mix, z[t], out=slab)
             x = slab
         else:
