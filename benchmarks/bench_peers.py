@@ -76,7 +76,9 @@ def ema(n, seed=1):
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, outcomes = perform_experiments(m, scenarios=n, evaluator=SequentialEvaluator(m))
+        _, outcomes = perform_experiments(
+            m, scenarios=n, evaluator=SequentialEvaluator(m), log_progress=False
+        )
     dt = time.perf_counter() - t
     return dt, np.array([outcomes[f"hit{i}"].mean() for i in range(K)])
 
