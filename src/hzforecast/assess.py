@@ -53,6 +53,7 @@ from ._rng import as_seed_sequence, describe_seed
 from .simulate import (
     BLOCK,
     DEFAULT_CHUNK,
+    RUNMAX,
     BlockLayout,
     IndicatorPlan,
     Model,
@@ -548,6 +549,9 @@ class _BlockCache:
     def running(self, ind, w0, kind):
         """Running max (kind "max") or min of the state from grid index w0 on."""
         key = (ind, w0, kind)
+        pre = self.states.get((RUNMAX, ind)) if kind == "max" and w0 == 1 else None
+        if pre is not None:  # computed in the kernel while the year's slab was in cache
+            return pre
         if key not in self.run:
             s = self.states[ind]
             r = np.empty_like(s[w0:])
@@ -1179,6 +1183,7 @@ def assess(
             executor=executor,
             progress=bar,
             derived=False,
+            track_max=True,
         )
     finally:
         if bar is not None:

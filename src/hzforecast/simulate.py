@@ -556,7 +556,12 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
 
 
 def _simulate_states(
-    model: Model, u: np.ndarray, z: np.ndarray, derived: bool = True, zc: np.ndarray | None = None
+    model: Model,
+    u: np.ndarray,
+    z: np.ndarray,
+    derived: bool = True,
+    zc: np.ndarray | None = None,
+    track_max: bool = False,
 ):
     """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
 
@@ -590,6 +595,7 @@ def _simulate_states(
             y0[plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
     big = _buffer("states", (h + 1, k, n))
     big[0] = y0
+    run = _buffer("runmax", (h + 1, k, n)) if track_max else None
     mix_f = model.shock_mix_lower
     slab = _buffer("slab", (k, n)) if mix is not None and mix_f is None else None
     for t in range(h):
@@ -609,6 +615,12 @@ def _simulate_states(
             if t < plan.anchor:
                 x[plan.row] = 0.0
         np.add(big[t], x, out=big[t + 1])
+        if run is not None:
+            # running maximum from the first simulated year, while the slab is in cache
+            if t:
+                np.maximum(run[t], big[t + 1], out=run[t + 1])
+            else:
+                run[1] = big[1]
     states: dict[str, np.ndarray] = {}
     for plan in plans:
         s = big[:, plan.row]
@@ -617,6 +629,10 @@ def _simulate_states(
         if plan.anchor:
             s[: plan.anchor] = np.nan
         states[plan.id] = s
+    if run is not None:  # valid where nothing moves the path after the loop
+        for plan in plans:
+            if not plan.anchor and not plan.has_offsets:
+                states[(RUNMAX, plan.id)] = run[1:, plan.row]
     if derived:
         add_derived(model, states)
     return states, theta
@@ -723,7 +739,13 @@ def _sobol(dim: int, seed):
         return qmc.Sobol(dim, scramble=True, seed=np.random.Generator(np.random.PCG64(seed)))
 
 
-def run_block(model: Model, layout: BlockLayout, seeds, block, derived: bool = True):
+#: Key of a precomputed running maximum in a block's states: (RUNMAX, indicator id).
+RUNMAX = "__runmax__"
+
+
+def run_block(
+    model: Model, layout: BlockLayout, seeds, block, derived: bool = True, track_max: bool = False
+):
     """Simulate one block: (states, theta). The arrays are scratch space: copy to keep."""
     idx, rep, first, n = block
     if layout.method == "qmc":
@@ -740,7 +762,7 @@ def run_block(model: Model, layout: BlockLayout, seeds, block, derived: bool = T
         u, z, zc = _draw_block(model, "qmc", pts, idx, n)
     else:
         u, z, zc = _draw_block(model, layout.method, seeds, idx, n)
-    return _simulate_states(model, u, z, derived=derived, zc=zc)
+    return _simulate_states(model, u, z, derived=derived, zc=zc, track_max=track_max)
 
 
 def run_blocks(
@@ -753,6 +775,7 @@ def run_blocks(
     executor: Executor | None = None,
     progress=None,
     derived: bool = True,
+    track_max: bool = False,
 ):
     """Apply ``fn(states, theta, block)`` to every block; results in block order.
 
@@ -775,12 +798,13 @@ def run_blocks(
 
         with threadpool_limits(limits=1, user_api="blas"):
             for ch in chunks:
-                results.extend(_run_chunk(model, layout, seeds, ch, fn, derived))
+                results.extend(_run_chunk(model, layout, seeds, ch, fn, derived, track_max))
                 if progress is not None:
                     progress.update(sum(b[3] for b in ch))
     else:
         futures = [
-            executor.submit(_run_chunk, model, layout, seeds, ch, fn, derived) for ch in chunks
+            executor.submit(_run_chunk, model, layout, seeds, ch, fn, derived, track_max)
+            for ch in chunks
         ]
         for fut, ch in zip(futures, chunks, strict=True):
             results.extend(fut.result())
@@ -789,13 +813,15 @@ def run_blocks(
     return results
 
 
-def _run_chunk(model, layout, seeds, chunk, fn, derived=True):
+def _run_chunk(model, layout, seeds, chunk, fn, derived=True, track_max=False):
     from threadpoolctl import threadpool_limits
 
     out = []
     with threadpool_limits(limits=1, user_api="blas"):
         for block in chunk:
-            states, theta = run_block(model, layout, seeds, block, derived=derived)
+            states, theta = run_block(
+                model, layout, seeds, block, derived=derived, track_max=track_max
+            )
             out.append(fn(states, theta, block))
     return out
 
