@@ -187,3 +187,39 @@ def test_report_paths_cannot_be_steered_by_the_study(jiaozuo, tmp_path):
     out = hz.report.write_report(evil, tmp_path / "r", n_paths=8192, scenarios=["baseline"])
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["r", "report.html", "summary.md"]
     assert out == tmp_path / "r"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
+    """Headless Chromium loads the report and lays out its Chinese text and figures."""
+    import subprocess
+
+    out = hz.report.write_report(
+        jiaozuo, tmp_path / "r", n_paths=8192, lang="zh", scenarios=["baseline"]
+    )
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    url = (out / "report.html").as_uri()
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
+    assert "目标可达性评估" in dom.stdout and "mengniu-2019" in dom.stdout
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 50_000  # a rendered page, not a blank one

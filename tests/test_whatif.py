@@ -253,3 +253,25 @@ def test_sobol_with_an_executor_is_identical(jiaozuo):
         b = hz.sobol_indices(jiaozuo, "innovative-park-2025", n_base=2**8, rng=2, executor=ex)
     np.testing.assert_array_equal(a.first, b.first)
     np.testing.assert_array_equal(a.total_ci, b.total_ci)
+
+
+def test_too_few_paths_for_the_method(jiaozuo):
+    rng = np.random.default_rng(1)
+    with pytest.raises(ValueError, match=r"x: PRIM needs at least 20 paths, got 10"):
+        hz.prim(rng.random((10, 2)), np.ones(10))
+    with pytest.raises(ValueError, match=r"y: no path meets the target"):
+        hz.prim(rng.random((100, 2)), np.zeros(100))
+    with pytest.raises(
+        ValueError,
+        match=r"band: only \d path\(s\) fall in the band; use more "
+        r"paths",
+    ):
+        hz.stress(
+            jiaozuo,
+            "mengniu-2019",
+            assumption="mengniu_output.growth",
+            band=(0.5, 0.5001),
+            n_paths=64,
+        )
+    with pytest.raises(ValueError, match=r"assumption: 'gdp.volatility' is not a drawn parameter"):
+        hz.stress(jiaozuo, "mengniu-2019", assumption="gdp.volatility", n_paths=64)
