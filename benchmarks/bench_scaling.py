@@ -51,6 +51,59 @@ def scaling(quick: bool, repeat: int) -> list[str]:
     ]
 
 
+MEM_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+from common import synthetic_study
+import hzforecast as hz
+k, h, n, mode = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+study = synthetic_study(k, h)
+if mode == "simulate":
+    p = hz.simulate(study, scenario="s", n_paths=n, rng=1, progress=False)
+else:
+    hz.assess(study, scenario="s", n_paths=n, rng=1, progress=False)
+with open("/proc/self/status") as fh:
+    print(next(int(x.split()[1]) * 1024 for x in fh if x.startswith("VmHWM")))
+"""
+
+
+def memory_scaling(quick: bool) -> list[str]:
+    """Peak memory (VmHWM of a fresh process) of keeping paths vs assess-only."""
+    import subprocess
+
+    script = MEM_SCRIPT.format(here=str(Path(__file__).parent))
+
+    def peak(k, h, n, mode):
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(k), str(h), str(n), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.strip()) / 2**20
+
+    base = 2**13 if quick else 200_000
+    rows = []
+    for k, h, n in [
+        (10, 7, base),
+        (10, 7, 2 * base),
+        (10, 7, 4 * base),
+        (20, 7, 2 * base),
+        (10, 14, 2 * base),
+    ]:
+        sim, ass = peak(k, h, n, "simulate"), peak(k, h, n, "assess")
+        data = n * k * (h + 1) * 8 / 2**20
+        rows.append(f"| {n:,} | {k} | {h} | {sim:.0f} | {data:.0f} | {ass:.0f} |")
+    return [
+        "## Memory (peak resident set of a fresh process, MiB)",
+        "",
+        "| paths | indicators | years | simulate (keeps paths) | of which the paths' "
+        "values | assess-only |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def what_it_takes(quick: bool) -> list[str]:
     study = hz.load_study("jiaozuo-2019")
     n = 2**14 if quick else 2**17
@@ -73,7 +126,9 @@ def what_it_takes(quick: bool) -> list[str]:
 
 def main(quick: bool = False) -> str:
     repeat = 1 if quick else 2
-    return "\n".join([*scaling(quick, repeat), "", *what_it_takes(quick)])
+    return "\n".join(
+        [*scaling(quick, repeat), "", *memory_scaling(quick), "", *what_it_takes(quick)]
+    )
 
 
 if __name__ == "__main__":

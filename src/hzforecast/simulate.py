@@ -1026,21 +1026,29 @@ def simulate(
     layout = _layout(n_paths, method, n_replicates)
     model = compile_model(study, scenario, corrections=corrections)
     bar = _progress_bar(n_paths, progress, f"simulate {scenario}")
+    ids = model.ids
+    states = {i: np.empty((n_paths, model.n_years)) for i in ids}
+    theta = np.empty((len(model.params), n_paths))
 
+    def place(st, th, block):
+        _, _, first, n = block
+        for i in ids:
+            states[i][first : first + n] = st[i].T
+        theta[:, first : first + n] = th
+
+    # serially, each block is written straight into the result (no second copy of the
+    # paths); with an executor, blocks come back from the workers and are placed in order
+    fn = _keep if executor is not None else place
     try:
         parts = run_blocks(
-            model, layout, seq, _keep, chunk_size=chunk_size, executor=executor, progress=bar
+            model, layout, seq, fn, chunk_size=chunk_size, executor=executor, progress=bar
         )
     finally:
         if bar is not None:
             bar.close()
-    ids = model.ids
-    states = {i: np.empty((n_paths, model.n_years)) for i in ids}
-    theta = np.empty((len(model.params), n_paths))
-    for (st, th), (_, _, first, n) in zip(parts, layout.blocks(), strict=True):
-        for i in ids:
-            states[i][first : first + n] = st[i].T
-        theta[:, first : first + n] = th
+    if executor is not None:
+        for (st, th), block in zip(parts, layout.blocks(), strict=True):
+            place(st, th, block)
     params = {p.name: theta[j] for j, p in enumerate(model.params)}
     return Paths(
         study_id=study.id,
