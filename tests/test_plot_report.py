@@ -212,14 +212,19 @@ def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
     url = (out / "report.html").as_uri()
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
-    )
+    try:
+        dom = subprocess.run(
+            [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+        )
+        shot = tmp_path / "shot.png"
+        subprocess.run(
+            [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
+            capture_output=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("chromium is installed but did not answer within two minutes")
+    if not dom.stdout.strip():
+        pytest.skip(f"chromium is installed but could not start: {dom.stderr[-200:]}")
     assert "目标可达性评估" in dom.stdout and "mengniu-2019" in dom.stdout
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
-        capture_output=True,
-        timeout=120,
-    )
     assert shot.exists() and shot.stat().st_size > 50_000  # a rendered page, not a blank one
