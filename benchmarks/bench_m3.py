@@ -117,7 +117,7 @@ def hzforecast(x, xx):
 def hzforecast_auto(x, xx):
     """fit(model="auto"): statsmodels candidates chosen by rolling-origin CRPS (slow: ~1 s)."""
     h = len(xx)
-    res = hz.fit(pd.Series(x, index=np.arange(len(x))))
+    res = hz.fit(pd.Series(x, index=np.arange(len(x))), model="auto")
     f = res.forecast(h, levels=(80, 95))
     med = f["median"].to_numpy()
     thr = 1.1 * x[-1]

@@ -33,7 +33,7 @@ from .fit import _Scale
 __all__ = ["CANDIDATES", "MIN_REGULAR", "SampleFitResult", "sample_candidate"]
 
 MIN_REGULAR = 10
-N_ORIGINS = 3
+N_ORIGINS = 8
 N_PARAM_DRAWS = 20
 N_REPETITIONS = 25
 CANDIDATES = ("bayes-growth", "ets-damped", "uc-llt", "theta")
