@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from .distributions import Distribution
-from .figures import UNITS, FigureError, convert, parse_figure
+from .figures import UNITS, FigureError, parse_figure
 
 __all__ = [
     "Assumption",
@@ -809,8 +809,3 @@ class Study(_Spec):
     def to_dict(self) -> dict:
         """Plain data (JSON types) for writing; ``Study.model_validate`` reads it back."""
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
-
-
-def in_unit(value: float, unit_from: str, indicator: Indicator) -> float:
-    """Convert ``value`` from ``unit_from`` to the indicator's unit."""
-    return convert(value, unit_from, indicator.unit)
