@@ -312,3 +312,13 @@ def test_collapsed_candidates_are_refused(monkeypatch):
     r = fit(_long_series(), model="auto")
     assert r.method != "theta"
     assert any(n.startswith("theta refused") and "collapsed" in n for n in r.notes)
+
+
+def test_sample_fits_check_their_questions_like_the_bayesian_fit():
+    r = fit(_long_series(), model="theta")
+    with pytest.raises(ValueError, match=r"threshold: must be positive for a level, got -1"):
+        r.prob_reach(-1, 2022)
+    with pytest.raises(ValueError, match=r"year: must be after the last observation \(2019\)"):
+        r.prob_reach(100.0, 2019)
+    with pytest.raises(ValueError, match=r"comparator: expected '>=' or '<='"):
+        r.prob_reach(100.0, 2021, comparator=">")

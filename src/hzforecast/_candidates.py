@@ -169,41 +169,19 @@ class SampleFitResult(_Scale):
         return float(np.expm1(np.median(s) - self._z()[-1]))
 
     def forecast(self, horizon: int, *, levels=(80, 95), quantiles=None):
-        import pandas as pd
-
-        from .fit import _check_horizon, _check_levels, _check_quantiles
+        from .fit import _check_horizon
 
         _check_horizon(horizon)
-        levels = _check_levels(levels)
-        quantiles = _check_quantiles(quantiles)
-        s = self.samples(horizon)
-        x = self._back(s)
-        out = {
-            "year": self.last_year + np.arange(1, horizon + 1),
-            "mean": x.mean(axis=0),
-            "median": np.median(x, axis=0),
-        }
-        for lev in levels:
-            a = (1 - lev / 100) / 2
-            out[f"lower_{lev:g}"] = np.quantile(x, a, axis=0)
-            out[f"upper_{lev:g}"] = np.quantile(x, 1 - a, axis=0)
-        for q, label in quantiles:
-            out[label] = np.quantile(x, q, axis=0)
-        return pd.DataFrame(out)
+        x = self._back(self.samples(horizon))
+        return self._table(
+            horizon, levels, quantiles, lambda: x.mean(axis=0), lambda p: np.quantile(x, p, axis=0)
+        )
 
     def prob_reach(self, threshold: float, year: int, *, comparator: str = ">=") -> float:
-        h = int(year) - self.last_year
-        if h < 1:
-            raise ValueError(
-                f"year: must be after the last observation ({self.last_year}), got {year}"
-            )
+        h = self._reach_horizon(threshold, year, comparator)
         s = self.samples(h)[:, h - 1]
         zt = float(self._to_z(threshold))
-        if comparator == ">=":
-            return float(np.mean(s >= zt))
-        if comparator == "<=":
-            return float(np.mean(s <= zt))
-        raise ValueError(f"comparator: expected '>=' or '<=', got {comparator!r}")
+        return float(np.mean(s >= zt) if comparator == ">=" else np.mean(s <= zt))
 
     def cdf(self, x, h):
         s = self.samples(int(h))[:, int(h) - 1]

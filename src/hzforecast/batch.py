@@ -41,31 +41,8 @@ def _numeric(df, col, name, *, integer=False):
     return vals.astype(int) if integer else vals.astype(float)
 
 
-def read_long_csv(path) -> object:
-    """Read and check ``series,year,value`` (a header row, one observation per line)."""
-    import pandas as pd
-
-    name = str(path)
-    try:
-        df = pd.read_csv(path, dtype={"series": str}, keep_default_na=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name}: cannot read as CSV ({exc})") from None
-    _need_columns(df, ["series", "year", "value"], name)
-    df = df[["series", "year", "value"]].copy()
-    df["year"] = _numeric(df, "year", name, integer=True)
-    df["value"] = _numeric(df, "value", name)
-    dup = df.duplicated(["series", "year"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(
-            f"{name}: row {i + 2}: duplicate year {df.year.iloc[i]} for series "
-            f"{df.series.iloc[i]!r}"
-        )
-    return df
-
-
-def read_targets_csv(path) -> object:
-    """Read and check ``series,year,threshold``."""
+def _read_table(path, value: str):
+    """Read ``series,year,<value>``: columns present, years whole, values numbers."""
     import pandas as pd
 
     name = str(path)
@@ -73,11 +50,30 @@ def read_targets_csv(path) -> object:
         df = pd.read_csv(path, dtype={"series": str})
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{name}: cannot read as CSV ({exc})") from None
-    _need_columns(df, ["series", "year", "threshold"], name)
-    df = df[["series", "year", "threshold"]].copy()
+    cols = ["series", "year", value]
+    _need_columns(df, cols, name)
+    df = df[cols].copy()
     df["year"] = _numeric(df, "year", name, integer=True)
-    df["threshold"] = _numeric(df, "threshold", name)
+    df[value] = _numeric(df, value, name)
     return df
+
+
+def read_long_csv(path) -> object:
+    """Read and check ``series,year,value`` (a header row, one observation per line)."""
+    df = _read_table(path, "value")
+    dup = df.duplicated(["series", "year"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ValueError(
+            f"{path}: row {i + 2}: duplicate year {df.year.iloc[i]} for series "
+            f"{df.series.iloc[i]!r}"
+        )
+    return df
+
+
+def read_targets_csv(path) -> object:
+    """Read and check ``series,year,threshold``."""
+    return _read_table(path, "threshold")
 
 
 def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):

@@ -159,6 +159,41 @@ class _Scale:
         x = np.asarray(x, dtype=float)
         return np.log(x) if self.transform == "log" else special.logit(x)
 
+    def _reach_horizon(self, threshold, year, comparator) -> int:
+        """Check a prob_reach question; the horizon in years."""
+        h = int(year) - self.last_year
+        if h < 1:
+            raise ValueError(
+                f"year: must be after the last observation ({self.last_year}), got {year}"
+            )
+        if self.transform == "log" and not threshold > 0:
+            raise ValueError(f"threshold: must be positive for a level, got {threshold}")
+        if self.transform == "logit" and not 0 < threshold < 1:
+            raise ValueError(f"threshold: must be a share in (0, 1), got {threshold}")
+        if comparator not in (">=", "<="):
+            raise ValueError(f"comparator: expected '>=' or '<=', got {comparator!r}")
+        return h
+
+    def _table(self, horizon, levels, quantiles, mean, quantile):
+        """The forecast table: ``quantile(p)`` gives the natural-scale p-quantile by year."""
+        import pandas as pd
+
+        _check_horizon(horizon)
+        levels = _check_levels(levels)
+        quantiles = _check_quantiles(quantiles)
+        out = {
+            "year": self.last_year + np.arange(1, horizon + 1),
+            "mean": mean(),
+            "median": quantile(0.5),
+        }
+        for lev in levels:
+            a = (1 - lev / 100) / 2
+            out[f"lower_{lev:g}"] = quantile(a)
+            out[f"upper_{lev:g}"] = quantile(1 - a)
+        for q, label in quantiles:
+            out[label] = quantile(q)
+        return pd.DataFrame(out)
+
 
 @dataclass(frozen=True, eq=False)
 class FitResult(_Scale):
@@ -248,50 +283,27 @@ class FitResult(_Scale):
             predictive does not exist; ``mean`` is that of the log-normal with the same
             location and variance (NaN when df ≤ 2).
         """
-        import pandas as pd
-
         _check_horizon(horizon)
-        levels = _check_levels(levels)
-        quantiles = _check_quantiles(quantiles)
-        h = np.arange(1, horizon + 1)
-        loc, scale, df = self.predictive(h)
-        t = stats.t(df)
-        out = {"year": self.last_year + h}
-        if self.transform == "log" and df > 2:
-            var = scale**2 * df / (df - 2)
+        loc, scale, df = self.predictive(np.arange(1, horizon + 1))
+
+        def mean():
+            if self.transform == "logit":
+                return _logit_t_mean(loc, scale, df)
+            if df <= 2:
+                return np.full(horizon, np.nan)
             with np.errstate(over="ignore"):
-                out["mean"] = np.exp(loc + var / 2)
-        elif self.transform == "logit":
-            out["mean"] = _logit_t_mean(loc, scale, df)
-        else:
-            out["mean"] = np.full(horizon, np.nan)
-        out["median"] = self._back(loc)
-        for lev in levels:
-            a = (1 - lev / 100) / 2
-            out[f"lower_{lev:g}"] = self._back(loc + scale * t.ppf(a))
-            out[f"upper_{lev:g}"] = self._back(loc + scale * t.ppf(1 - a))
-        for q, label in quantiles:
-            out[label] = self._back(loc + scale * t.ppf(q))
-        return pd.DataFrame(out)
+                return np.exp(loc + scale**2 * df / (df - 2) / 2)
+
+        return self._table(
+            horizon, levels, quantiles, mean, lambda p: self._back(loc + scale * stats.t.ppf(p, df))
+        )
 
     def prob_reach(self, threshold: float, year: int, *, comparator: str = ">=") -> float:
         """P(value in ``year`` ≥ threshold) (or ≤) under the predictive."""
-        h = int(year) - self.last_year
-        if h < 1:
-            raise ValueError(
-                f"year: must be after the last observation ({self.last_year}), got {year}"
-            )
-        if self.transform == "log" and not threshold > 0:
-            raise ValueError(f"threshold: must be positive for a level, got {threshold}")
-        if self.transform == "logit" and not 0 < threshold < 1:
-            raise ValueError(f"threshold: must be a share in (0, 1), got {threshold}")
+        h = self._reach_horizon(threshold, year, comparator)
         loc, scale, df = self.predictive(h)
         z = (float(self._to_z(threshold)) - float(loc)) / float(scale)
-        if comparator == ">=":
-            return float(stats.t.sf(z, df))
-        if comparator == "<=":
-            return float(stats.t.cdf(z, df))
-        raise ValueError(f"comparator: expected '>=' or '<=', got {comparator!r}")
+        return float(stats.t.sf(z, df) if comparator == ">=" else stats.t.cdf(z, df))
 
     def cdf(self, x, h):
         """Predictive CDF of the value h years ahead (natural scale)."""
