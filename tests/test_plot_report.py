@@ -1,6 +1,8 @@
 """Plots (drawn off-screen) and the HTML/Markdown report."""
 
+import contextlib
 import os
+import re
 import warnings
 from html.parser import HTMLParser
 
@@ -17,6 +19,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from hzforecast import plot  # noqa: E402
 
 
+def chinese_figures():
+    """Chinese figures need a CJK font; without one they use English labels and warn."""
+    if plot.cjk_font() is not None:
+        return contextlib.nullcontext()
+    return pytest.warns(UserWarning, match="no CJK font found")
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 @pytest.fixture(scope="module")
 def runs(jiaozuo):
     paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
@@ -28,7 +40,11 @@ def test_fan_chart_draws_bands_history_target_and_required_path(jiaozuo, runs):
     paths, _ = runs
     ax = plot.fan_chart(paths, "mengniu_output", study=jiaozuo, target="mengniu-2019")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(lbl.startswith("target >= 120") for lbl in labels)
+    assert "target >= 120 10^8 yuan" in labels
+    assert ax.get_ylabel() == "10^8 yuan"
+    # English figures need no CJK glyph (they draw on machines without a CJK font)
+    texts = [*labels, ax.get_ylabel(), ax.get_title(), ax.get_xlabel()]
+    assert not [t for t in texts if CJK.search(t)]
     assert any("required path (10.2%/yr)" in lbl for lbl in labels)
     # the median line is the paths' median
     median = next(ln for ln in ax.get_lines() if ln.get_label() == "median")
@@ -63,19 +79,19 @@ def test_plot_errors(runs):
         plot.prob_by_year(results["baseline"], "mingren-2019")
 
 
-def test_chinese_labels_or_one_warning(runs, monkeypatch):
+def test_chinese_labels_or_a_warning(jiaozuo, runs, monkeypatch):
     paths, _ = runs
     if plot.cjk_font() is not None:
         ax = plot.fan_chart(paths, "gdp", lang="zh")
         assert ax.get_xlabel() == "年份"
     monkeypatch.setattr(plot, "cjk_font", lambda: None)
-    monkeypatch.setattr(plot, "_warned", False)
-    with pytest.warns(UserWarning, match="no CJK font found"):
-        ax = plot.fan_chart(paths, "gdp", lang="zh")
-    assert ax.get_xlabel() == "year"
+    for _ in range(2):  # every fallback warns (Python's filters decide what is shown)
+        with pytest.warns(UserWarning, match="no CJK font found"):
+            ax = plot.fan_chart(paths, "gdp", study=jiaozuo, lang="zh")
+        assert ax.get_xlabel() == "year" and ax.get_ylabel() == "10^8 yuan"
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # only one warning per session
-        plot.fan_chart(paths, "gdp", lang="zh")
+        warnings.simplefilter("error")  # English figures never warn
+        plot.fan_chart(paths, "gdp", lang="en")
     plt.close("all")
 
 
@@ -100,7 +116,8 @@ class _Collect(HTMLParser):
 
 
 def test_report_is_self_contained_and_complete(jiaozuo, tmp_path):
-    out = hz.report.write_report(jiaozuo, tmp_path / "rep", n_paths=8192, lang="zh")
+    with chinese_figures():
+        out = hz.report.write_report(jiaozuo, tmp_path / "rep", n_paths=8192, lang="zh")
     assert sorted(os.listdir(out)) == ["report.html", "summary.md"]
     html = (out / "report.html").read_text(encoding="utf-8")
     p = _Collect()
@@ -197,9 +214,10 @@ def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
     """Headless Chromium loads the report and lays out its Chinese text and figures."""
     import subprocess
 
-    out = hz.report.write_report(
-        jiaozuo, tmp_path / "r", n_paths=8192, lang="zh", scenarios=["baseline"]
-    )
+    with chinese_figures():
+        out = hz.report.write_report(
+            jiaozuo, tmp_path / "r", n_paths=8192, lang="zh", scenarios=["baseline"]
+        )
     flags = [
         "--headless",
         "--no-sandbox",

@@ -6,7 +6,9 @@ matplotlib is imported only when a plot is drawn.
 Chinese labels (``lang="zh"``) need a CJK font. :func:`cjk_font` looks for an installed one
 (Noto Sans/Serif CJK, Source Han, WenQuanYi, SimHei, Microsoft YaHei, PingFang, …); on Debian
 or Ubuntu ``apt-get install fonts-noto-cjk`` provides one. Without any, plots fall back to
-English labels and say so once with a warning, rather than drawing boxes.
+English labels and say so with a warning, rather than drawing boxes. English labels
+never need a CJK glyph: units are given in their English reading (亿元 → "10^8 yuan",
+see :data:`hzforecast.figures.UNITS`), so English figures draw on any machine.
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ _CJK_NAMES = (
     "Heiti",
     "STHeiti",
 )
-_warned = False
-
 _TEXT = {
     "en": {
         "year": "year",
@@ -93,7 +93,6 @@ def cjk_font() -> str | None:
 
 def _setup(lang: str):
     """(pyplot, labels, lang actually used)."""
-    global _warned
     if lang not in _TEXT:
         raise ValueError(f"lang: expected 'en' or 'zh', got {lang!r}")
     import matplotlib.pyplot as plt
@@ -101,13 +100,12 @@ def _setup(lang: str):
     if lang == "zh":
         font = cjk_font()
         if font is None:
-            if not _warned:
-                warnings.warn(
-                    "no CJK font found (install one, e.g. Debian's fonts-noto-cjk): "
-                    "plots use English labels",
-                    stacklevel=3,
-                )
-                _warned = True
+            # Python's default filter shows this once per call site, not once per figure
+            warnings.warn(
+                "no CJK font found (install one, e.g. Debian's fonts-noto-cjk): "
+                "plots use English labels",
+                stacklevel=3,
+            )
             lang = "en"
         else:
             plt.rcParams["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
@@ -119,6 +117,23 @@ def _axes(ax, plt, size=(7, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     return ax
+
+
+def _unit(unit: str, lang: str) -> str:
+    """A unit as labelled: as the study states it in Chinese, else its English reading
+    (so English labels never need a CJK glyph: 亿元 -> "10^8 yuan")."""
+    if lang == "zh" or not unit:
+        return unit
+    from .figures import UNITS
+
+    return UNITS.get(unit, unit)
+
+
+def _target_unit(ind, lang: str) -> str:
+    """The unit glued to a target's number: "120亿元" in Chinese, "120 10^8 yuan" in English."""
+    if ind is None or not ind.unit:
+        return ""
+    return ind.unit if lang == "zh" or ind.unit == "%" else " " + _unit(ind.unit, lang)
 
 
 def _name(obj, lang):
@@ -183,7 +198,7 @@ def fan_chart(
                 ms=16,
                 color="#c0392b",
                 ls="none",
-                label=f"{tx['target']} {t.describe(ind.unit if ind else '')}",
+                label=f"{tx['target']} {t.describe(_target_unit(ind, lang))}",
             )
             start = ok.argmax()
             x0, y0 = np.nanmedian(x[:, start]), years[start]
@@ -198,7 +213,7 @@ def fan_chart(
                     lw=1.2,
                     label=f"{tx['required']} ({g - 1:.1%}/yr)",
                 )
-    unit = ind.unit if ind is not None else ""
+    unit = _unit(ind.unit, lang) if ind is not None else ""
     if ind is not None and ind.kind == "share":
         from matplotlib.ticker import PercentFormatter
 
