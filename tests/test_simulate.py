@@ -96,9 +96,36 @@ def test_paths_pickle(jiaozuo):
     assert_array_equal(p["gdp"], q["gdp"])
 
 
-def test_derived_indicator_is_product_of_its_parts(jiaozuo):
-    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=2000, rng=2)
-    np.testing.assert_allclose(p["rd_spending"], p["rd_share"] * p["gdp"], rtol=1e-12)
+def rtol_of(p):
+    """How closely a path can follow exact arithmetic: double precision to rounding;
+    single precision to two float32 roundings of the largest |state| per step."""
+    if p.model.precision == "double":
+        return 1e-12
+    top = max(float(np.nanmax(np.abs(s))) for s in p.states.values())
+    return 2 * p.model.n_steps * float(np.spacing(np.float32(top)))
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+def test_derived_indicator_is_product_of_its_parts(jiaozuo, precision):
+    p = hz.simulate(jiaozuo, scenario="baseline", n_paths=2000, rng=2, precision=precision)
+    assert p.states["gdp"].dtype == {"single": np.float32, "double": np.float64}[precision]
+    assert p["gdp"].dtype == np.float64
+    np.testing.assert_allclose(p["rd_spending"], p["rd_share"] * p["gdp"], rtol=rtol_of(p))
+
+
+def test_single_and_double_precision_agree(jiaozuo):
+    """The same draws in both precisions: paths within single precision's rounding, and
+    P(reach) within a few paths of each other (only paths within ~1e-6 of a bar move)."""
+    kw = {"scenario": "baseline", "n_paths": 20_000, "rng": 5}
+    a = hz.simulate(jiaozuo, **kw, precision="single")
+    b = hz.simulate(jiaozuo, **kw, precision="double")
+    for k in a.states:
+        np.testing.assert_allclose(a[k], b[k], rtol=rtol_of(a))
+    ra = hz.assess(jiaozuo, **kw, precision="single", smoothing=False)
+    rb = hz.assess(jiaozuo, **kw, precision="double", smoothing=False)
+    for x, y in zip(ra.targets, rb.targets, strict=True):
+        if x.assessable:
+            assert abs(x.p_in_year.value - y.p_in_year.value) <= 2 / kw["n_paths"], x.id
 
 
 def test_shares_stay_inside_the_unit_interval(jiaozuo):
@@ -107,20 +134,22 @@ def test_shares_stay_inside_the_unit_interval(jiaozuo):
         assert np.all((p[k] > 0) & (p[k] < 1))
 
 
-def test_deterministic_paths_follow_the_growth_exactly(doc):
+@pytest.mark.parametrize("precision", ["single", "double"])
+def test_deterministic_paths_follow_the_growth_exactly(doc, precision):
     for a in doc["scenarios"][0]["assumptions"]:
         a["volatility"] = 0.0
-    p = hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
-    np.testing.assert_allclose(p["gdp"][0], 100 * 1.07 ** np.arange(6), rtol=1e-13)
+    p = hz.simulate(make(doc), scenario="base", n_paths=10, rng=1, precision=precision)
+    rtol = rtol_of(p)
+    np.testing.assert_allclose(p["gdp"][0], 100 * 1.07 ** np.arange(6), rtol=rtol)
     logit = np.log(0.2 / 0.8) + 0.05 * np.arange(6)
-    np.testing.assert_allclose(p["share"][0], 1 / (1 + np.exp(-logit)), rtol=1e-13)
+    np.testing.assert_allclose(p["share"][0], 1 / (1 + np.exp(-logit)), rtol=rtol)
 
 
 def test_dip_and_recovery(doc):
     a = doc["scenarios"][0]["assumptions"][0]
     a["volatility"] = 0.0
     a["shocks"] = [{"kind": "dip", "year": 2020, "depth": 0.1, "recovery_years": 2}]
-    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1)
+    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1, precision="double")
     trend = 100 * 1.07 ** np.arange(6)
     factor = np.array([1, 1, 0.9, 0.9**0.5, 1, 1])  # half the log loss recovered per year
     np.testing.assert_allclose(p["gdp"][0], trend * factor, rtol=1e-12)
@@ -132,7 +161,7 @@ def test_trend_change(doc):
     a["shocks"] = [
         {"kind": "trend_change", "year": 2021, "growth": {"dist": "fixed", "value": 0.02}}
     ]
-    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1)
+    p = hz.simulate(make(doc), scenario="base", n_paths=4, rng=1, precision="double")
     expect = [100, 107, 107 * 1.07, 107 * 1.07 * 1.02, 107 * 1.07 * 1.02**2, 107 * 1.07 * 1.02**3]
     np.testing.assert_allclose(p["gdp"][0], expect, rtol=1e-12)
     assert "gdp.trend_2021" in p.params
@@ -169,7 +198,9 @@ def test_parameter_rank_correlation(doc):
 
 def test_antithetic_pairs_mirror(doc):
     doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
-    p = hz.simulate(make(doc), scenario="base", n_paths=BLOCK, rng=1, method="antithetic")
+    p = hz.simulate(
+        make(doc), scenario="base", n_paths=BLOCK, rng=1, method="antithetic", precision="double"
+    )
     g = p.params["gdp.growth"]
     half = BLOCK // 2
     np.testing.assert_allclose(g[:half] + g[half:], 0.1, rtol=1e-12)
@@ -225,7 +256,7 @@ def test_fast_quantiles_match_scipy(dist):
             r"scenario: unknown id 'nope' \(known: "
             r"\['baseline', 'optimistic', 'pessimistic'\]\)",
         ),
-        ({"chunk_size": 1000}, ValueError, r"chunk_size: must be a positive multiple of 8192"),
+        ({"chunk_size": 1000}, ValueError, rf"chunk_size: must be a positive multiple of {BLOCK}"),
         ({"rng": -1}, ValueError, r"rng: a seed must be non-negative, got -1"),
         (
             {"rng": "seed"},

@@ -53,6 +53,7 @@ from ._rng import as_seed_sequence, describe_seed
 from .simulate import (
     BLOCK,
     DEFAULT_CHUNK,
+    DRIFT,
     RUNMAX,
     BlockLayout,
     IndicatorPlan,
@@ -391,13 +392,13 @@ def _start_of(plan, model) -> tuple[float | None, str]:
 # ----------------------------------------------------------------------------- per block
 
 
-def _drift_at(plan: IndicatorPlan, theta: np.ndarray, t: int) -> np.ndarray:
-    """Per-path drift of the step into grid year t (log or logit scale)."""
+def _drift_at(plan: IndicatorPlan, drift, t: int):
+    """Per-path drift (or one float) of the step into grid year t (log or logit scale)."""
     pidx = plan.growth_param
     for start, p in plan.trends:
         if t >= start:
             pidx = p
-    return plan.drift(theta[pidx])
+    return drift(pidx)
 
 
 def _measure(p: _TargetPlan, s: np.ndarray, logv, t: int) -> np.ndarray:
@@ -417,11 +418,7 @@ def _meets(p: _TargetPlan, x: np.ndarray) -> np.ndarray:
     return (x >= p.c_lo) & (x <= p.c_hi)
 
 
-def _drift(plan: IndicatorPlan, theta: np.ndarray, pidx: int) -> np.ndarray:
-    return plan.drift(theta[pidx])
-
-
-def _drift_sum(plan: IndicatorPlan, theta: np.ndarray, t0: int, t1: int):
+def _drift_sum(plan: IndicatorPlan, drift, t0: int, t1: int):
     """Per-path sum of the drifts of the steps into grid years t0+1 … t1."""
     segments = [(plan.anchor + 1, plan.growth_param), *plan.trends]
     total = 0.0
@@ -429,8 +426,19 @@ def _drift_sum(plan: IndicatorPlan, theta: np.ndarray, t0: int, t1: int):
         end = segments[i + 1][0] - 1 if i + 1 < len(segments) else t1
         lo, hi = max(start, t0 + 1), min(end, t1)
         if hi >= lo:
-            total = total + (hi - lo + 1) * _drift(plan, theta, pidx)
+            total = total + (hi - lo + 1) * drift(pidx)
     return total
+
+
+def _drift_lookup(plan: IndicatorPlan, theta: np.ndarray, states=None):
+    """pidx -> drift: the kernel's per-block values where present (a float for a fixed
+    growth), else computed from the parameter draws."""
+
+    def drift(pidx):
+        d = states.get((DRIFT, pidx)) if states is not None else None
+        return plan.drift(theta[pidx]) if d is None else d
+
+    return drift
 
 
 def _band_prob(comparator: str, mean, sd, lo, hi):
@@ -445,21 +453,30 @@ def _band_prob(comparator: str, mean, sd, lo, hi):
         return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
 
 
-def _smoothed_prob(p: _TargetPlan, s, theta):
+def _smoothed_prob(p: _TargetPlan, s, theta, states=None, where=None):
     """(P(in year | parameters), P(in year | path to T-1)) per path.
 
     Given a path's parameter draws, the target-year state is normal: every shock is
-    integrated exactly (the first value). Given the path up to T-1, only the last
-    shock is left (the second value, used for P(by year)).
+    integrated exactly (the first value; one float when the parameters are fixed).
+    Given the path up to T-1, only the last shock is left (the second value, used for
+    P(by year)); it is computed only for the paths ``where`` (an index array) selects,
+    the paths that reached the target before T, as only they need it.
     """
     plan = p.smooth
+    drift = _drift_lookup(plan, theta, states)
     T = p.t_index
     sig = plan.sigma
     off = plan.offsets
     m = p.target.measure
     c_lo, c_hi = p.c_lo, p.c_hi
     cmp = p.target.comparator
-    last_drift = _drift_at(plan, theta, T) + (off[T] - off[T - 1])
+    last_drift = _drift_at(plan, drift, T) + (off[T] - off[T - 1])
+    if where is not None and np.ndim(last_drift):
+        last_drift = last_drift[where]
+
+    def sub(x):
+        return x if where is None else x[where]
+
     if m == "level":
         a = plan.anchor
         if plan.start_param is not None:
@@ -468,17 +485,18 @@ def _smoothed_prob(p: _TargetPlan, s, theta):
         else:
             x0 = plan.start_value
             y0 = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
-        mean_full = y0 + _drift_sum(plan, theta, a, T) + (off[T] - off[a])
+        mean_full = y0 + _drift_sum(plan, drift, a, T) + (off[T] - off[a])
         full = _band_prob(cmp, mean_full, sig * math.sqrt(T - a), c_lo, c_hi)
-        last = _band_prob(cmp, s[T - 1] + last_drift, sig, c_lo, c_hi)
+        last = _band_prob(cmp, sub(s[T - 1]) + last_drift, sig, c_lo, c_hi)
     elif m == "growth":
-        full = last = _band_prob(cmp, last_drift, sig, c_lo, c_hi)
+        full = _band_prob(cmp, _drift_at(plan, drift, T) + (off[T] - off[T - 1]), sig, c_lo, c_hi)
+        last = _band_prob(cmp, last_drift, sig, c_lo, c_hi)
     else:
         b = p.base_index
         k = T - b
-        mean_full = _drift_sum(plan, theta, b, T) + (off[T] - off[b])
+        mean_full = _drift_sum(plan, drift, b, T) + (off[T] - off[b])
         full = _band_prob(cmp, mean_full, sig * math.sqrt(k), c_lo * k, c_hi * k)
-        mean_last = s[T - 1] - s[b] + last_drift
+        mean_last = sub(s[T - 1]) - sub(s[b]) + last_drift
         last = _band_prob(cmp, mean_last, sig, c_lo * k, c_hi * k)
     full = np.broadcast_to(np.asarray(full, dtype=float), (s.shape[1],))
     return full, last
@@ -513,6 +531,11 @@ def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
             return _Acc(float(count), mean, max(0.0, sq - half * mean * mean), half, count)
         mean = count / n
         return _Acc(float(count), mean, count * (1.0 - mean), n, count)
+    if v.ndim == 1 and v.strides == (0,):  # one value for every path (fixed parameters)
+        x = float(v[0]) if n else 0.0
+        nu = n // 2 if method == "antithetic" else n
+        return _Acc(x * n, x, 0.0, nu, count)
+    v = np.asarray(v, dtype=np.float64)  # sums in double precision
     if method == "antithetic":
         half = n // 2
         w = 0.5 * (v[:half] + v[half:])
@@ -520,7 +543,10 @@ def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
         w = v
     mean = float(w.mean())
     d = w - mean
-    return _Acc(float(v.sum()), mean, float(np.dot(d, d)), w.shape[0], count)
+    np.square(d, out=d)
+    # numpy's pairwise sum, not BLAS's dot: its result does not depend on the arrays'
+    # alignment in memory, so the numbers are the same for any chunking or executor
+    return _Acc(float(v.sum()), mean, float(d.sum()), w.shape[0], count)
 
 
 def _merge(a: _Acc, b: _Acc) -> _Acc:
@@ -625,8 +651,13 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         if p.smooth is not None:
             # P(by) = P(in) + P(reached before T and not in T), each conditioned as far
             # as the model allows; so v_by >= v_in path by path
-            v_in, last = _smoothed_prob(p, s, theta)
-            v_by = v_in if before is None else v_in + before * (1.0 - last)
+            idx = np.flatnonzero(before) if before is not None else None
+            v_in, last = _smoothed_prob(p, s, theta, states, where=idx)
+            if before is None:
+                v_by = v_in
+            else:
+                v_by = np.array(v_in)
+                v_by[idx] += 1.0 - last
         else:
             v_in, v_by = hit_T, acc_by
         stats = {
@@ -1101,6 +1132,7 @@ def assess(
     smoothing: bool = True,
     chunk_size: int = DEFAULT_CHUNK,
     corrections: Literal["use", "ignore"] = "use",
+    precision: Literal["single", "double"] = "single",
     executor: Executor | None = None,
     progress: bool | None = None,
     study: Study | None = None,
@@ -1119,7 +1151,8 @@ def assess(
     groups : list of str, optional
         Target groups for joint probabilities (default: every group whose targets
         are all assessed).
-    scenario, n_paths, rng, method, n_replicates, chunk_size, corrections, executor, progress
+    scenario, n_paths, rng, method, n_replicates, chunk_size, corrections, precision, \
+    executor, progress
         As in :func:`hzforecast.simulate` (streaming mode only).
     smoothing : bool
         Integrate the last year's shock analytically where possible (see module notes).
@@ -1169,7 +1202,7 @@ def assess(
         )
     seq = as_seed_sequence(rng)
     layout = _layout(n_paths, method, n_replicates)
-    model = compile_model(study, scenario, corrections=corrections)
+    model = compile_model(study, scenario, corrections=corrections, precision=precision)
     plans, group_specs = _plans(study, model, targets, groups, smoothing)
     fn = partial(_block_stats_fn, plans, group_specs, model, method)
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
