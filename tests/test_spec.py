@@ -420,3 +420,12 @@ def test_date_must_be_a_date(doc):
         r"got int 20190101",
     ):
         make(doc)
+
+
+@pytest.mark.parametrize("sigma", [1e-38, 5e-5])
+def test_volatility_below_the_resolution_is_refused(doc, sigma):
+    doc["scenarios"][0]["assumptions"][0]["volatility"] = sigma
+    with pytest.raises(StudyFileError, match=r"volatility: expected 0 .* or at least 0.0001"):
+        make(doc)
+    doc["scenarios"][0]["assumptions"][0]["volatility"] = 0.0  # deterministic is fine
+    make(doc)

@@ -22,14 +22,17 @@ Estimators
 ----------
 The indicator estimator counts the paths that meet a target. Where the model
 allows it (a level, share, growth or CAGR target on a simulated indicator with
-volatility σ > 0), ``smoothing=True`` (the default) integrates the last year's
-shock analytically: given the path up to year T−1, the target-year value is
-normal on the log (logit) scale with known mean and standard deviation σ, so
-each path contributes :math:`\Phi((\text{mean}_T - c)/\sigma)` instead of 0 or 1
-(conditional Monte Carlo; unbiased, never a larger variance). P(by year) is then
-1 for a path that reached the target before T and the same Φ otherwise, so P(in
-year) ≤ P(by year) holds path by path. Group probabilities and first-year
-distributions use the indicator estimator.
+volatility σ > 0), ``smoothing=True`` (the default) integrates the indicator's
+shocks analytically: given a path's parameter draws, the target-year value is
+normal on the log (logit) scale with known mean and standard deviation
+σ·√(T−t0), so each path contributes :math:`\Phi((\text{mean}_T - c)/(\sigma\sqrt{T-t_0}))`
+instead of 0 or 1 (conditional Monte Carlo; unbiased, never a larger variance). P(by year) mixes two
+unbiased estimators with the variance-minimising weight: P(in year) plus the paths
+that reached the target earlier and miss it in T (last shock integrated), and
+sequential conditioning on not meeting the target year by year (Glasserman & Staum,
+2001), which is smooth in the random numbers and so suits QMC (docs/methods.md has the
+formulas). Group probabilities and first-year distributions use the indicator
+estimator.
 
 Standard errors: plain MC, the sample standard deviation over paths / √N;
 antithetic, over the N/2 pair means; randomised QMC, over the independent
@@ -196,9 +199,8 @@ def _estimate(acc: _Acc, n: int, method: str, rep_means=None, smoothed=False) ->
     else:
         value = acc.s1 / n
         se = math.sqrt(acc.m2 / (acc.nu - 1) / acc.nu) if acc.nu > 1 else float("nan")
-    # The by-year estimator P(in) + P(reached before, not in) is unbiased but, summing two
-    # conditional probabilities per path, can exceed 1 by Monte Carlo noise when the true
-    # value is near 1: the estimate is projected onto [0, 1] (its error is still reported).
+    # every path contributes a probability in [0, 1], so the mean is in [0, 1] up to the
+    # rounding of the sums: this only removes that rounding (a few ulp)
     value = min(max(value, 0.0), 1.0)
     if not smoothed and (count == 0 or count == n):
         # no spread to measure: report the binomial (Wilson) bound for N trials
@@ -248,6 +250,8 @@ class _TargetPlan:
     c_lo: float = -np.inf  # thresholds on the measure scale
     c_hi: float = np.inf
     smooth: IndicatorPlan | None = None
+    # the path's shocks can be recovered from its states to ~1e-4 (for _survival_by)
+    survival: bool = False
     start_value: float | None = None  # natural units, for the required growth
     start_year: int | None = None
     start_kind: str = "observed"  # observed | corrected | assumed
@@ -345,6 +349,14 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
             if t.measure == "level" or transform == "log":
                 smooth = plan
         start_value, start_kind = _start_of(plan, model)
+        survival = False
+        if smooth is not None:
+            # the conditioning estimator reads each year's shock back from the states as
+            # (Δ state - drift) / σ: its rounding error, eps·|state| / σ, must be small
+            y0 = start_value if start_value is not None else 1.0
+            y0 = math.log(y0) if transform == "log" else math.log(y0 / (1 - y0))
+            scale = max([1.0, abs(y0)] + [abs(c) for c in (c_lo, c_hi) if math.isfinite(c)])
+            survival = smooth.sigma >= 1e4 * float(np.finfo(model.dtype).eps) * scale
         plans.append(
             _TargetPlan(
                 t,
@@ -359,6 +371,7 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
                 c_lo=c_lo,
                 c_hi=c_hi,
                 smooth=smooth,
+                survival=survival,
                 start_value=start_value,
                 start_year=int(years[anchor]),
                 start_kind=start_kind,
@@ -453,14 +466,11 @@ def _band_prob(comparator: str, mean, sd, lo, hi):
         return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
 
 
-def _smoothed_prob(p: _TargetPlan, s, theta, states=None, where=None):
-    """(P(in year | parameters), P(in year | path to T-1)) per path.
+def _smoothed_prob(p: _TargetPlan, s, theta, states=None):
+    """P(in year | parameters) per path (one float broadcast when they are fixed).
 
-    Given a path's parameter draws, the target-year state is normal: every shock is
-    integrated exactly (the first value; one float when the parameters are fixed).
-    Given the path up to T-1, only the last shock is left (the second value, used for
-    P(by year)); it is computed only for the paths ``where`` (an index array) selects,
-    the paths that reached the target before T, as only they need it.
+    Given a path's parameter draws, the target-year state is normal: every shock of the
+    indicator is integrated exactly.
     """
     plan = p.smooth
     drift = _drift_lookup(plan, theta, states)
@@ -470,13 +480,6 @@ def _smoothed_prob(p: _TargetPlan, s, theta, states=None, where=None):
     m = p.target.measure
     c_lo, c_hi = p.c_lo, p.c_hi
     cmp = p.target.comparator
-    last_drift = _drift_at(plan, drift, T) + (off[T] - off[T - 1])
-    if where is not None and np.ndim(last_drift):
-        last_drift = last_drift[where]
-
-    def sub(x):
-        return x if where is None else x[where]
-
     if m == "level":
         a = plan.anchor
         if plan.start_param is not None:
@@ -487,19 +490,94 @@ def _smoothed_prob(p: _TargetPlan, s, theta, states=None, where=None):
             y0 = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
         mean_full = y0 + _drift_sum(plan, drift, a, T) + (off[T] - off[a])
         full = _band_prob(cmp, mean_full, sig * math.sqrt(T - a), c_lo, c_hi)
-        last = _band_prob(cmp, sub(s[T - 1]) + last_drift, sig, c_lo, c_hi)
     elif m == "growth":
         full = _band_prob(cmp, _drift_at(plan, drift, T) + (off[T] - off[T - 1]), sig, c_lo, c_hi)
-        last = _band_prob(cmp, last_drift, sig, c_lo, c_hi)
     else:
         b = p.base_index
         k = T - b
         mean_full = _drift_sum(plan, drift, b, T) + (off[T] - off[b])
         full = _band_prob(cmp, mean_full, sig * math.sqrt(k), c_lo * k, c_hi * k)
-        mean_last = sub(s[T - 1]) - sub(s[b]) + last_drift
-        last = _band_prob(cmp, mean_last, sig, c_lo * k, c_hi * k)
-    full = np.broadcast_to(np.asarray(full, dtype=float), (s.shape[1],))
-    return full, last
+    return np.broadcast_to(np.asarray(full, dtype=float), (s.shape[1],))
+
+
+def _last_prob(p: _TargetPlan, s, theta, states, where) -> np.ndarray:
+    """P(in year | path to T-1) for the paths ``where`` (an index array) selects."""
+    plan = p.smooth
+    drift = _drift_lookup(plan, theta, states)
+    T = p.t_index
+    off = plan.offsets
+    d = _drift_at(plan, drift, T) + (off[T] - off[T - 1])
+    if np.ndim(d):
+        d = d[where]
+    m = p.target.measure
+    cmp = p.target.comparator
+    if m == "level":
+        return _band_prob(cmp, s[T - 1][where] + d, plan.sigma, p.c_lo, p.c_hi)
+    if m == "growth":
+        return _band_prob(cmp, d + np.zeros(len(where)), plan.sigma, p.c_lo, p.c_hi)
+    k = T - p.base_index
+    mean = s[T - 1][where] - s[p.base_index][where] + d
+    return _band_prob(cmp, mean, plan.sigma, p.c_lo * k, p.c_hi * k)
+
+
+def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
+    """P(reached in some year w0…T | parameters) per path, by sequential conditioning.
+
+    Year by year, the chance ``q_t`` that the target is met in year t given the path so
+    far is integrated exactly (the state is normal given year t-1), and the path is
+    carried on *conditioned on not meeting it*: the year's shock ``w`` (recovered from
+    the simulated path, so the draws are the same) is mapped through its uniform
+    ``u = Φ(w)`` into the normal restricted to the complement of the meeting interval.
+    The estimate is ``1 - Π_t (1 - q_t)``: unbiased for P(by year) (the product is the
+    likelihood of the conditioned path; Glasserman & Staum, 2001, for barrier options)
+    and a smooth function of the random numbers, which plain Monte Carlo rewards with a
+    smaller variance and randomised QMC with a much smaller one.
+    """
+    plan = p.smooth
+    drift = _drift_lookup(plan, theta, states)
+    T, w0 = p.t_index, p.w0
+    sig = plan.sigma
+    off = plan.offsets
+    m = p.target.measure
+    cmp = p.target.comparator
+    n = s.shape[1]
+    log_survive = np.zeros(n)  # Σ log(1 - q_t): keeps P(by) of 1e-20 from rounding to 0
+    y = np.asarray(s[w0 - 1], dtype=np.float64)  # the path (conditioned from w0 on)
+    base = np.asarray(s[p.base_index], dtype=np.float64) if m == "cagr" else 0.0
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for t in range(w0, T + 1):
+            d = _drift_at(plan, drift, t) + (off[t] - off[t - 1])
+            if m == "growth":
+                mean = d  # the event is on the step itself, whatever the path
+                lo, hi = p.c_lo, p.c_hi
+            elif m == "cagr":
+                mean = y + d - base
+                lo, hi = p.c_lo * (t - p.base_index), p.c_hi * (t - p.base_index)
+            else:
+                mean = y + d
+                lo, hi = p.c_lo, p.c_hi
+            # the meeting interval of the year's standard normal shock: [a, b]
+            a = (lo - mean) / sig if cmp != "<=" else -np.inf
+            b = (hi - mean) / sig if cmp != ">=" else np.inf
+            fa = special.ndtr(a)  # P(w < a)
+            gb = special.ndtr(-b)  # P(w > b)
+            q = special.ndtr(-a) if cmp == ">=" else special.ndtr(b) - special.ndtr(a)
+            log_survive += np.log1p(-q)
+            if t == T or m == "growth":
+                continue
+            # the path's own shock in year t, and its uniform
+            w = (np.asarray(s[t], dtype=np.float64) - np.asarray(s[t - 1]) - d) / sig
+            u = special.ndtr(w)
+            # the same uniform in the normal restricted to (-inf, a) ∪ (b, inf)
+            v = u * (fa + gb)
+            below = v < fa
+            w_new = np.where(
+                below,
+                special.ndtri(np.minimum(v, fa)),
+                -special.ndtri(np.maximum(fa + gb - v, 0.0)),
+            )
+            y = mean + base + sig * w_new if m == "cagr" else mean + sig * w_new
+    return -np.expm1(log_survive)
 
 
 @dataclass
@@ -547,6 +625,16 @@ def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
     # numpy's pairwise sum, not BLAS's dot: its result does not depend on the arrays'
     # alignment in memory, so the numbers are the same for any chunking or executor
     return _Acc(float(v.sum()), mean, float(d.sum()), w.shape[0], count)
+
+
+def _co_moment(a: np.ndarray, b: np.ndarray, method: str) -> float:
+    """Sum over units (paths, or antithetic pairs) of (a - mean a)(b - mean b)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if method == "antithetic":
+        h = a.shape[0] // 2
+        a, b = 0.5 * (a[:h] + a[h:]), 0.5 * (b[:h] + b[h:])
+    return float(((a - a.mean()) * (b - b.mean())).sum())
 
 
 def _merge(a: _Acc, b: _Acc) -> _Acc:
@@ -648,21 +736,28 @@ def _block_stats(plans, groups, model, method, states, theta, block):
             by_counts = np.array(counts, dtype=np.int64)
         c_in = int(np.count_nonzero(hit_T))
         c_by = int(by_counts[-1])
+        alt = None
         if p.smooth is not None:
-            # P(by) = P(in) + P(reached before T and not in T), each conditioned as far
-            # as the model allows; so v_by >= v_in path by path
-            idx = np.flatnonzero(before) if before is not None else None
-            v_in, last = _smoothed_prob(p, s, theta, states, where=idx)
-            if before is None:
+            v_in = _smoothed_prob(p, s, theta, states)
+            if before is None:  # one year in the window: "by" and "in" are the same event
                 v_by = v_in
             else:
+                # two unbiased estimators of P(by), combined in _finish: P(in) plus the
+                # paths that reached it before T and miss it in T (last shock integrated),
+                # and sequential conditioning over every year of the window
+                idx = np.flatnonzero(before)
+                last = _last_prob(p, s, theta, states, idx)
                 v_by = np.array(v_in)
                 v_by[idx] += 1.0 - last
+                if p.survival:
+                    v_alt = _survival_by(p, s, theta, states)
+                    alt = (_accumulate(v_alt, method, c_by), _co_moment(v_by, v_alt, method))
         else:
             v_in, v_by = hit_T, acc_by
         stats = {
             "in": _accumulate(v_in, method, c_in),
             "by": _accumulate(v_by, method, c_by),
+            "by_alt": alt,
             "by_counts": by_counts,
             "rep": rep,
             "n": n,
@@ -728,19 +823,54 @@ def _block_stats_fn(plans, groups, model, method, states, theta, block):
     return _block_stats(plans, groups, model, method, states, theta, block)
 
 
+def _rep_means(accs, reps, ns, n_rep) -> np.ndarray:
+    rep_s1 = np.zeros(n_rep)
+    rep_n = np.zeros(n_rep)
+    for acc, r, n in zip(accs, reps, ns, strict=True):
+        rep_s1[r] += acc.s1
+        rep_n[r] += n
+    return rep_s1 / rep_n
+
+
 def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
     total = _Acc()
     for acc in accs:
         total = _merge(total, acc)
-    rep_means = None
-    if method == "qmc":
-        rep_s1 = np.zeros(n_rep)
-        rep_n = np.zeros(n_rep)
-        for acc, r, n in zip(accs, reps, ns, strict=True):
-            rep_s1[r] += acc.s1
-            rep_n[r] += n
-        rep_means = rep_s1 / rep_n
+    rep_means = _rep_means(accs, reps, ns, n_rep) if method == "qmc" else None
     return _estimate(total, n_total, method, rep_means, smoothed=smoothed)
+
+
+def _combine_pair(accs_a, accs_b, cross, reps, ns, method, n_total, n_rep):
+    """Two unbiased estimators of one probability, weighted to minimise the variance.
+
+    With variances v_a, v_b and covariance c (between paths, or between QMC replicates),
+    the weight λ = (v_b - c) / (v_a + v_b - 2c), kept in [0, 1], gives λ·A + (1-λ)·B the
+    smallest variance of such mixtures. λ is estimated from the same run, which biases
+    the estimate by O(1/N) — far below its standard error.
+    """
+    ta, tb, c = _Acc(), _Acc(), 0.0
+    for a, b, cab in zip(accs_a, accs_b, cross, strict=True):
+        if ta.nu and a.nu:  # Chan's update of the co-moment
+            n = ta.nu + a.nu
+            c += (a.mean_u - ta.mean_u) * (b.mean_u - tb.mean_u) * ta.nu * a.nu / n
+        c += cab
+        ta, tb = _merge(ta, a), _merge(tb, b)
+    if method == "qmc":
+        ra = _rep_means(accs_a, reps, ns, n_rep)
+        rb = _rep_means(accs_b, reps, ns, n_rep)
+        cov = np.cov(ra, rb)
+        va, vb, cab = cov[0, 0], cov[1, 1], cov[0, 1]
+    else:
+        va, vb, cab = ta.m2, tb.m2, c  # common factor 1/(nu-1) cancels in λ
+    den = va + vb - 2 * cab
+    lam = min(max((vb - cab) / den, 0.0), 1.0) if den > 0 else 1.0
+    if method == "qmc":
+        mix = lam * ra + (1 - lam) * rb
+        return _estimate(ta, n_total, method, mix, smoothed=True)
+    m2 = lam * lam * ta.m2 + (1 - lam) ** 2 * tb.m2 + 2 * lam * (1 - lam) * c
+    s1 = lam * ta.s1 + (1 - lam) * tb.s1
+    mixed = _Acc(s1, s1 / n_total, max(m2, 0.0), ta.nu, ta.count)
+    return _estimate(mixed, n_total, method, None, smoothed=True)
 
 
 # ----------------------------------------------------------------------------- results
@@ -982,9 +1112,21 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
         e_in = _combine(
             [s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
         )
-        e_by = _combine(
-            [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
-        )
+        if stats and stats[0]["by_alt"] is not None:
+            e_by = _combine_pair(
+                [s["by"] for s in stats],
+                [s["by_alt"][0] for s in stats],
+                [s["by_alt"][1] for s in stats],
+                reps,
+                ns,
+                method,
+                n,
+                layout.n_replicates,
+            )
+        else:
+            e_by = _combine(
+                [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
+            )
         for e in (e_in, e_by):
             if not (math.isfinite(e.value) and math.isfinite(e.se)):
                 raise SimulationError(
@@ -1248,7 +1390,7 @@ def _no_smooth(p: _TargetPlan) -> _TargetPlan:
         return p
     from dataclasses import replace
 
-    return replace(p, smooth=None)
+    return replace(p, smooth=None, survival=False)
 
 
 def _group_specs(glist, plans, model):
@@ -1293,7 +1435,7 @@ def path_outcomes(
             add_derived(paths.model, st, only=need)
         s = st[p.ind]
         if smooth and p.smooth is not None:
-            out[first : first + n] = _smoothed_prob(p, s, th)[0]
+            out[first : first + n] = _smoothed_prob(p, s, th, st)
         else:
             logv = _log_value(s, p.transform) if t.measure != "level" else None
             out[first : first + n] = _meets(p, _measure(p, s, logv, p.t_index))

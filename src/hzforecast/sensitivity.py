@@ -211,7 +211,7 @@ def _evaluate_design(plans, dummy, theta):
         if plan.observed is not None:
             y = y * (1.0 if plan.observed else 0.0)
         else:
-            y = y * _smoothed_prob(plan, dummy, theta)[0]
+            y = y * _smoothed_prob(plan, dummy, theta)
     return y
 
 

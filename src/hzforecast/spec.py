@@ -477,7 +477,9 @@ class Assumption(_Spec):
         ``"log"``: ``growth`` is the log drift μ itself (as a fitted model gives it).
     volatility : float
         σ of the yearly shock on the log (share: log-odds) scale; 0 for a
-        deterministic path.
+        deterministic path, else at least :data:`MIN_VOLATILITY` (1e-4, 0.01% a year):
+        smaller shocks are below the resolution of the simulated log-levels, so the
+        results would depend on rounding rather than on the model.
     start : Distribution, optional
         Starting value (indicator unit; share as a fraction) where none is observed.
         It is an assumption and is reported as such.
@@ -501,11 +503,21 @@ class Assumption(_Spec):
     def _check(self):
         if self.start_year is not None and self.start is None:
             raise ValueError("start_year: only meaningful with start")
+        if 0 < self.volatility < MIN_VOLATILITY:
+            raise ValueError(
+                f"volatility: expected 0 (deterministic) or at least {MIN_VOLATILITY:g} "
+                f"(smaller shocks are below the resolution of the simulation), "
+                f"got {self.volatility:g}"
+            )
         if self.status == "stated" and (self.source is None or self.quote is None):
             raise ValueError("source and quote: required for a stated assumption")
         if self.status == "assumed" and not self.rationale:
             raise ValueError("rationale: required for an assumed assumption")
         return self
+
+
+#: Smallest non-zero yearly volatility an assumption may give (see :class:`Assumption`).
+MIN_VOLATILITY = 1e-4
 
 
 def _check_correlation_matrix(m: np.ndarray, names) -> None:
