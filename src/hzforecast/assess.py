@@ -541,7 +541,7 @@ def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
     m = p.target.measure
     cmp = p.target.comparator
     n = s.shape[1]
-    log_survive = np.zeros(n)  # Σ log(1 - q_t): keeps P(by) of 1e-20 from rounding to 0
+    reached = np.zeros(n)  # P(reached by t | parameters), by r += (1 - r) q: exact for tiny q
     y = np.asarray(s[w0 - 1], dtype=np.float64)  # the path (conditioned from w0 on)
     base = np.asarray(s[p.base_index], dtype=np.float64) if m == "cagr" else 0.0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -556,28 +556,40 @@ def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
             else:
                 mean = y + d
                 lo, hi = p.c_lo, p.c_hi
-            # the meeting interval of the year's standard normal shock: [a, b]
-            a = (lo - mean) / sig if cmp != "<=" else -np.inf
-            b = (hi - mean) / sig if cmp != ">=" else np.inf
-            fa = special.ndtr(a)  # P(w < a)
-            gb = special.ndtr(-b)  # P(w > b)
-            q = special.ndtr(-a) if cmp == ">=" else special.ndtr(b) - special.ndtr(a)
-            log_survive += np.log1p(-q)
+            # the meeting interval of the year's standard normal shock is [a, b]; q its
+            # probability, fa = P(w < a), gb = P(w > b)
+            if cmp == ">=":
+                a = (lo - mean) / sig
+                q = special.ndtr(-a)
+                fa, gb = 1.0 - q, 0.0
+            elif cmp == "<=":
+                b = (hi - mean) / sig
+                q = special.ndtr(b)
+                fa, gb = 0.0, 1.0 - q
+            else:
+                a, b = (lo - mean) / sig, (hi - mean) / sig
+                fa, gb = special.ndtr(a), special.ndtr(-b)
+                q = np.maximum(1.0 - fa - gb, 0.0)
+            reached += (1.0 - reached) * q
             if t == T or m == "growth":
                 continue
-            # the path's own shock in year t, and its uniform
+            # the path's own shock in year t, and its uniform, carried into the normal
+            # restricted to (-inf, a) ∪ (b, inf)
             w = (np.asarray(s[t], dtype=np.float64) - np.asarray(s[t - 1]) - d) / sig
             u = special.ndtr(w)
-            # the same uniform in the normal restricted to (-inf, a) ∪ (b, inf)
-            v = u * (fa + gb)
-            below = v < fa
-            w_new = np.where(
-                below,
-                special.ndtri(np.minimum(v, fa)),
-                -special.ndtri(np.maximum(fa + gb - v, 0.0)),
-            )
+            if cmp == ">=":
+                w_new = special.ndtri(u * fa)
+            elif cmp == "<=":
+                w_new = -special.ndtri((1.0 - u) * gb)
+            else:
+                v = u * (fa + gb)
+                w_new = np.where(
+                    v < fa,
+                    special.ndtri(np.minimum(v, fa)),
+                    -special.ndtri(np.maximum(fa + gb - v, 0.0)),
+                )
             y = mean + base + sig * w_new if m == "cagr" else mean + sig * w_new
-    return -np.expm1(log_survive)
+    return reached
 
 
 @dataclass
@@ -1317,7 +1329,7 @@ def assess(
             raise ValueError(f"study: pass the study the paths came from ({paths.study_id!r})")
         model = paths.model
         layout = BlockLayout(paths.n_paths, paths.method, paths.n_replicates, BLOCK)
-        plans, group_specs = _plans(study, model, targets, groups, smoothing)
+        plans, group_specs = _plans(study, model, targets, groups, smoothing, paths.method)
         per_block = [
             _block_stats(plans, group_specs, model, paths.method, st, th, block)
             for st, th, block in paths_blocks(paths)
@@ -1345,7 +1357,7 @@ def assess(
     seq = as_seed_sequence(rng)
     layout = _layout(n_paths, method, n_replicates)
     model = compile_model(study, scenario, corrections=corrections, precision=precision)
-    plans, group_specs = _plans(study, model, targets, groups, smoothing)
+    plans, group_specs = _plans(study, model, targets, groups, smoothing, method)
     fn = partial(_block_stats_fn, plans, group_specs, model, method)
     bar = _progress_bar(n_paths, progress, f"assess {scenario}")
     try:
@@ -1376,12 +1388,25 @@ def assess(
     )
 
 
-def _plans(study, model, targets, groups, smoothing):
-    """Target plans (without smoothing if asked) and the group specs, for either mode."""
+def _plans(study, model, targets, groups, smoothing, method):
+    """Target plans (without smoothing if asked) and the group specs, for either mode.
+
+    Sequential conditioning for P(by year) costs a few special functions per path and
+    year. It pays for rate targets (growth, CAGR), which paths often meet before their
+    year, and under QMC, which needs a smooth integrand; for a level target under plain
+    or antithetic Monte Carlo the other estimator is as good, so it is left out there.
+    """
+    from dataclasses import replace
+
     tlist, glist, strict = _select(study, targets, groups)
     plans = _plan_targets(study, model, tlist, strict=strict)
     if not smoothing:
         plans = [_no_smooth(p) for p in plans]
+    elif method != "qmc":
+        plans = [
+            replace(p, survival=False) if p.survival and p.target.measure == "level" else p
+            for p in plans
+        ]
     return plans, _group_specs(glist, plans, model)
 
 
