@@ -12,10 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 import hzforecast as hz
+from hzforecast.simulate import PRECISIONS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import best_of, synthetic_study
+
+#: Bytes per stored state in hz.simulate's default precision.
+STATE_BYTES = np.dtype(PRECISIONS["single"]).itemsize
 
 
 def _time(k, h, n, repeat):
@@ -92,7 +98,7 @@ def memory_scaling(quick: bool) -> list[str]:
         (10, 14, 2 * base),
     ]:
         sim, ass = peak(k, h, n, "simulate"), peak(k, h, n, "assess")
-        data = n * k * (h + 1) * 8 / 2**20
+        data = n * k * (h + 1) * STATE_BYTES / 2**20
         rows.append(f"| {n:,} | {k} | {h} | {sim:.0f} | {data:.0f} | {ass:.0f} |")
     return [
         "## Memory (peak resident set of a fresh process, MiB)",

@@ -1085,7 +1085,7 @@ def simulate(
     -------
     Paths
         Arrays of shape (n_paths, n_years) per indicator. Memory is
-        ``8 · n_paths · n_years`` bytes per indicator: for 10^7 paths use
+        ``4 · n_paths · n_years`` bytes per indicator (8 in double precision): for 10^7 paths use
         :func:`hzforecast.assess` on the study, which keeps counts, not paths.
 
     Examples
