@@ -517,3 +517,75 @@ def test_jiaozuo_mengniu_against_quadrature(jiaozuo):
         108.9, 120.0, growth_dist=Triangular(low=0.02, mode=0.07, high=0.12), sigma=0.05, years=1
     )
     within(res["mengniu-2019"].p_in_year, exact)
+
+
+@pytest.mark.parametrize("method", ["mc", "antithetic", "qmc"])
+def test_combined_by_year_estimate_for_every_method(doc, method):
+    """The mixed P(by) of a CAGR target (both estimators computed under every method) against
+    a direct simulation of the yearly rule."""
+    doc["targets"].append(
+        {
+            "id": "c",
+            "indicator": "gdp",
+            "year": 2023,
+            "measure": "cagr",
+            "comparator": ">=",
+            "value": 0.08,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.04, "high": 0.1}
+    e = hz.assess(make(doc), ["c"], scenario="base", n_paths=2**15, rng=8, method=method)["c"]
+    assert e.p_by_year.estimator == "smoothed" and e.p_by_year.se > 0
+    rng = np.random.default_rng(2024)
+    n = 400_000
+    mu = np.log1p(rng.uniform(0.04, 0.1, n))
+    x = np.zeros(n)
+    hit = np.zeros(n, dtype=bool)
+    for k in range(1, 6):
+        x = x + mu + 0.05 * rng.standard_normal(n)
+        hit |= x >= k * math.log1p(0.08)
+    p2 = hit.mean()
+    assert abs(e.p_by_year.value - p2) <= 4 * math.hypot(
+        e.p_by_year.se, math.sqrt(p2 * (1 - p2) / n)
+    ), (e.p_by_year.value, p2)
+
+
+def _units(x, method, block):
+    """Per-path values, or the antithetic pair means of each block's two halves."""
+    if method != "antithetic":
+        return x
+    parts = [x[i : i + block] for i in range(0, x.size, block)]
+    return np.concatenate([0.5 * (p[: p.size // 2] + p[p.size // 2 :]) for p in parts])
+
+
+@pytest.mark.parametrize("method", ["mc", "antithetic"])
+@pytest.mark.parametrize(("sd_b", "rho"), [(0.17, 0.3), (0.1, 0.6)])
+def test_pair_combination_matches_the_direct_formula(method, sd_b, rho):
+    """Block-wise accumulation of two estimators and their co-moment, merged (Chan) and
+    weighted, equals the minimum-variance mixture computed on the whole arrays at once —
+    with the weight kept in [0, 1] (the second case would want a negative weight)."""
+    from hzforecast.assess import _accumulate, _co_moment, _combine_pair
+
+    rng = np.random.default_rng(3)
+    n, block = 40_000, 8_192
+    z = rng.standard_normal((2, n))
+    a = 0.5 + 0.2 * z[0]
+    b = 0.5 + sd_b * (rho * z[0] + math.sqrt(1 - rho * rho) * z[1])
+    accs_a, accs_b, cross, ns = [], [], [], []
+    for i in range(0, n, block):
+        sa, sb = a[i : i + block], b[i : i + block]
+        accs_a.append(_accumulate(sa, method, 0))
+        accs_b.append(_accumulate(sb, method, 0))
+        cross.append(_co_moment(sa, sb, method))
+        ns.append(sa.size)
+    e = _combine_pair(accs_a, accs_b, cross, [0] * len(ns), ns, method, n, 1)
+    ua, ub = _units(a, method, block), _units(b, method, block)
+    c = np.cov(ua, ub)
+    lam = min(max((c[1, 1] - c[0, 1]) / (c[0, 0] + c[1, 1] - 2 * c[0, 1]), 0.0), 1.0)
+    mix = lam * ua + (1 - lam) * ub
+    assert e.value == pytest.approx(lam * a.mean() + (1 - lam) * b.mean(), rel=1e-12)
+    assert e.se == pytest.approx(mix.std(ddof=1) / math.sqrt(ua.size), rel=1e-9)
+    # never worse than the better estimator alone
+    assert e.se <= min(ua.std(ddof=1), ub.std(ddof=1)) / math.sqrt(ua.size) * (1 + 1e-12)
