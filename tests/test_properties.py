@@ -14,7 +14,14 @@ from hzforecast.simulate import BLOCK
 
 from .conftest import base_doc
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI sees the same 40 examples every run (a property that fails is a bug to
+# fix, not a flaky run); to explore, raise max_examples and drop derandomize locally
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -88,9 +95,14 @@ def test_invariant_to_the_unit(doc):
     wan = study_from_dict(d2)
     a = hz.assess(yi, ["gdp-2023"], scenario="base", n_paths=BLOCK, rng=3)["gdp-2023"]
     b = hz.assess(wan, ["gdp-2023"], scenario="base", n_paths=BLOCK, rng=3)["gdp-2023"]
-    assert math.isclose(a.p_in_year.value, b.p_in_year.value, rel_tol=1e-9, abs_tol=1e-12)
-    # counts can differ only where a path sits on the threshold to the last bit
-    assert abs(a.p_by_year.value - b.p_by_year.value) <= 1 / BLOCK + 1e-9
+    # integrated from the start in double precision: the same to rounding; counted (σ = 0):
+    # a path within the states' single-precision rounding (~1e-6) of the threshold can fall
+    # on either side, and ln X rounds differently in 亿元 and in 万元
+    if a.p_in_year.estimator == "smoothed":
+        assert math.isclose(a.p_in_year.value, b.p_in_year.value, rel_tol=1e-9, abs_tol=1e-12)
+    else:
+        assert abs(a.p_in_year.value - b.p_in_year.value) <= 2 / BLOCK + 1e-9
+    assert abs(a.p_by_year.value - b.p_by_year.value) <= 2 / BLOCK + 1e-9
 
 
 @SETTINGS
