@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -174,6 +175,41 @@ def reliability(rows, bins=10):
     return table
 
 
+#: Where ``make bench`` draws the reliability diagram that docs/fitting.md shows.
+FIGURE = Path(__file__).resolve().parent.parent / "docs" / "figures" / "m3-reliability.png"
+
+
+def reliability_figure(rows, path=FIGURE) -> Path:
+    """Draw the reliability diagram of the +10% event (written atomically)."""
+    import os
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hzforecast import plot
+
+    p = np.array([r["p_event"] for r in rows])
+    o = np.array([r["event"] for r in rows])
+    fig, ax = plt.subplots(figsize=(4.8, 4.6))
+    plot.reliability_diagram(p, o, ax=ax)
+    ax.set_title(f"P(value 6 years on ≥ 1.1 × last), M3 yearly, {len(rows)} series", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 def table(res, title):
     lines = [
         f"### {title}",
@@ -247,6 +283,9 @@ def main(quick: bool = False) -> str:
     ]
     for lo, hi, n, pm, om in rel:
         out.append(f"| {lo:.1f}–{hi:.1f} | {n} | {pm:.3f} | {om:.3f} |")
+    if not quick:
+        fig = reliability_figure(res["hzforecast"]["_rows"])
+        out += ["", f"Reliability diagram written to {fig.relative_to(FIGURE.parents[2])}."]
     out += ["", batch_speed(m3)]
     pit = np.concatenate([r["pit"] for r in res["hzforecast"]["_rows"]])
     hist = scores.pit_histogram(pit, bins=10)
