@@ -500,6 +500,19 @@ def _smoothed_prob(p: _TargetPlan, s, theta, states=None):
     return np.broadcast_to(np.asarray(full, dtype=float), (s.shape[1],))
 
 
+def _step_event(p: _TargetPlan, prev, base, d, t: int):
+    """The target's event in grid year t as ``lo <= mean + σ·w <= hi`` for the year's
+    standard normal shock w, given the state ``prev`` of year t-1, the CAGR base state
+    ``base`` and the step's drift ``d``: (mean, lo, hi) on the transformed scale."""
+    m = p.target.measure
+    if m == "growth":  # the event is on the step itself, whatever the path
+        return d, p.c_lo, p.c_hi
+    if m == "cagr":
+        k = t - p.base_index
+        return prev + d - base, p.c_lo * k, p.c_hi * k
+    return prev + d, p.c_lo, p.c_hi
+
+
 def _last_prob(p: _TargetPlan, s, theta, states, where) -> np.ndarray:
     """P(in year | path to T-1) for the paths ``where`` (an index array) selects."""
     plan = p.smooth
@@ -509,15 +522,10 @@ def _last_prob(p: _TargetPlan, s, theta, states, where) -> np.ndarray:
     d = _drift_at(plan, drift, T) + (off[T] - off[T - 1])
     if np.ndim(d):
         d = d[where]
-    m = p.target.measure
-    cmp = p.target.comparator
-    if m == "level":
-        return _band_prob(cmp, s[T - 1][where] + d, plan.sigma, p.c_lo, p.c_hi)
-    if m == "growth":
-        return _band_prob(cmp, d + np.zeros(len(where)), plan.sigma, p.c_lo, p.c_hi)
-    k = T - p.base_index
-    mean = s[T - 1][where] - s[p.base_index][where] + d
-    return _band_prob(cmp, mean, plan.sigma, p.c_lo * k, p.c_hi * k)
+    base = s[p.base_index][where] if p.target.measure == "cagr" else 0.0
+    mean, lo, hi = _step_event(p, s[T - 1][where], base, d, T)
+    mean = mean + np.zeros(len(where))  # a growth event's mean can be one float
+    return _band_prob(p.target.comparator, mean, plan.sigma, lo, hi)
 
 
 def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
@@ -547,15 +555,7 @@ def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for t in range(w0, T + 1):
             d = _drift_at(plan, drift, t) + (off[t] - off[t - 1])
-            if m == "growth":
-                mean = d  # the event is on the step itself, whatever the path
-                lo, hi = p.c_lo, p.c_hi
-            elif m == "cagr":
-                mean = y + d - base
-                lo, hi = p.c_lo * (t - p.base_index), p.c_hi * (t - p.base_index)
-            else:
-                mean = y + d
-                lo, hi = p.c_lo, p.c_hi
+            mean, lo, hi = _step_event(p, y, base, d, t)
             # the meeting interval of the year's standard normal shock is [a, b]; q its
             # probability, fa = P(w < a), gb = P(w > b)
             if cmp == ">=":
@@ -608,6 +608,16 @@ class _Acc:
     count: int = 0
 
 
+def _units(v: np.ndarray, method: str) -> np.ndarray:
+    """The independent units of a block, in double precision: its paths, or (antithetic)
+    the means of each path and its mirror in the block's second half."""
+    v = np.asarray(v, dtype=np.float64)
+    if method != "antithetic":
+        return v
+    half = v.shape[0] // 2
+    return 0.5 * (v[:half] + v[half:])
+
+
 def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
     """Sums for the standard error: per path (mc, qmc) or per antithetic pair."""
     n = v.shape[0]
@@ -625,27 +635,18 @@ def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
         x = float(v[0]) if n else 0.0
         nu = n // 2 if method == "antithetic" else n
         return _Acc(x * n, x, 0.0, nu, count)
-    v = np.asarray(v, dtype=np.float64)  # sums in double precision
-    if method == "antithetic":
-        half = n // 2
-        w = 0.5 * (v[:half] + v[half:])
-    else:
-        w = v
+    w = _units(v, method)
     mean = float(w.mean())
     d = w - mean
     np.square(d, out=d)
     # numpy's pairwise sum, not BLAS's dot: its result does not depend on the arrays'
     # alignment in memory, so the numbers are the same for any chunking or executor
-    return _Acc(float(v.sum()), mean, float(d.sum()), w.shape[0], count)
+    return _Acc(float(np.sum(v, dtype=np.float64)), mean, float(d.sum()), w.shape[0], count)
 
 
 def _co_moment(a: np.ndarray, b: np.ndarray, method: str) -> float:
     """Sum over units (paths, or antithetic pairs) of (a - mean a)(b - mean b)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if method == "antithetic":
-        h = a.shape[0] // 2
-        a, b = 0.5 * (a[:h] + a[h:]), 0.5 * (b[:h] + b[h:])
+    a, b = _units(a, method), _units(b, method)
     return float(((a - a.mean()) * (b - b.mean())).sum())
 
 

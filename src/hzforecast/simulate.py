@@ -181,6 +181,15 @@ class Model:
             return None
         return np.asfortranarray(m, dtype=self.dtype)
 
+    @cached_property
+    def kernel_mix(self):
+        """(diag(sigma) L or None, sigma as a column), in the kernel's floating-point type."""
+        m = self.shock_mix
+        return (
+            None if m is None else m.astype(self.dtype),
+            self.sigmas[:, None].astype(self.dtype),
+        )
+
     def shock_correlation_matrix(self) -> np.ndarray:
         """Correlation of the yearly shocks between shock rows (K x K)."""
         k = len(self.indicators)
@@ -618,11 +627,8 @@ def _simulate_states(
     drifts = _drifts(model, theta)
     k, h = model.n_shocks, model.n_steps
     plans = model.indicators
-    mix = model.shock_mix  # (K, K) = diag(sigma) L, or None when uncorrelated
+    mix, sig = model.kernel_mix  # diag(sigma) L (None when uncorrelated), sigma column
     dt = model.dtype
-    if mix is not None:
-        mix = mix.astype(dt)
-    sig = model.sigmas[:, None].astype(dt)
     mu = _buffer("mu", (k, n), dt)
     changes: dict[int, list] = {}
     late = [p for p in plans if p.anchor]
