@@ -65,7 +65,7 @@ import numpy as np
 from scipy import special
 from scipy.linalg.blas import dtrmm, strmm
 
-from ._rng import as_seed_sequence, describe_seed, make_generator
+from ._rng import as_seed_sequence, describe_seed, make_generator, standard_normals
 from .distributions import Fixed, Normal, Triangular, Uniform
 from .spec import Scenario, Study
 
@@ -582,17 +582,13 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
             u[j, :m] = 0.5  # a fixed value needs no randomness
         else:
             _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
-    # normals are drawn in double precision whatever the precision of the states, so
-    # "single" and "double" follow the same draws and differ only by rounding
-    scratch = _buffer("draw", (h, m)) if model.dtype != np.float64 else None
+    # the same shocks (single-precision Box–Muller normals) whatever the precision of
+    # the states, so "single" and "double" differ only by the rounding of the states
+    q = (m + 1) // 2
+    work = tuple(_buffer(f"draw{i}", (h, q), np.float32) for i in range(3))
     for plan in model.indicators:
-        gen = _stream(seq, block_index, 0, _name_key(plan.id))
-        if scratch is None:
-            for t in range(h):
-                gen.standard_normal(out=z[t, plan.row, :m])
-        else:
-            gen.standard_normal(out=scratch)
-            z[:, plan.row, :m] = scratch
+        bitgen = _stream(seq, block_index, 0, _name_key(plan.id)).bit_generator
+        standard_normals(bitgen, z[:, plan.row, :m], work)
     if method == "antithetic":
         np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
