@@ -11,7 +11,7 @@ from scipy import stats
 
 import hzforecast as hz
 from hzforecast.distributions import LogNormal, Normal, Pert, Triangular, Uniform
-from hzforecast.simulate import BLOCK, SimulationError, _ppf
+from hzforecast.simulate import BLOCK, SimulationError, _log_value, _ppf
 
 from .conftest import make
 
@@ -223,6 +223,7 @@ def test_qmc_marginals_are_uniform(doc):
         Uniform(low=0.08, high=0.085),
         Triangular(low=0.02, mode=0.07, high=0.12),
         Triangular(low=0.0, mode=0.0, high=0.1),
+        Triangular(low=0.0, mode=0.1, high=0.1),
         Normal(mean=0.05, sd=0.02),
         Normal(mean=0.05, sd=0.02, low=0.0),
         LogNormal(mu=-3.0, sigma=0.5, high=0.2),
@@ -232,6 +233,23 @@ def test_qmc_marginals_are_uniform(doc):
 def test_fast_quantiles_match_scipy(dist):
     u = np.linspace(0.0005, 0.9995, 999)
     np.testing.assert_allclose(_ppf(dist, u), dist._frozen().ppf(u), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_of_a_share_matches_logaddexp(dtype):
+    """ln p from logit p, written out for speed, against numpy's logaddexp (in double)."""
+    s = np.array(
+        [-np.inf, -1e30, -200.0, -30.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 30.0, 200.0, 1e30, np.inf],
+        dtype=dtype,
+    )
+    s = np.concatenate([s, np.linspace(-20, 20, 401, dtype=dtype)])
+    want = -np.logaddexp(0.0, -s.astype(np.float64))
+    got = _log_value(s.copy(), "logit")
+    assert got.dtype == dtype
+    # to a few ulp; below the type's smallest normal (e^-200 in float32) it may flush to 0
+    fi = np.finfo(dtype)
+    np.testing.assert_allclose(got, want, rtol=4 * fi.eps, atol=fi.tiny)
+    assert np.isnan(_log_value(np.array([np.nan], dtype=dtype), "logit")).all()
 
 
 @pytest.mark.parametrize(
