@@ -180,6 +180,51 @@ def test_shock_correlation_is_applied(doc):
     assert abs(r - 0.7) < 4 * (1 - 0.49) / math.sqrt(d1.size)
 
 
+@pytest.mark.parametrize("method", ["mc", "qmc"])
+@pytest.mark.parametrize("rho", [0.7, 1.0])  # 1.0: semi-definite, factored by eigh, not Cholesky
+def test_correlated_shocks_with_an_independent_indicator_listed_first(doc, method, rho):
+    """The kernel mixes only the correlated rows (moved to the front of its buffer) and
+    draws the others ready-scaled: every increment keeps its volatility, the correlated
+    pair its correlation, the independent indicator none."""
+    doc["indicators"].append(
+        {
+            "id": "rev",
+            "name_zh": "收入",
+            "name_en": "Revenue",
+            "unit": "亿元",
+            "kind": "level",
+            "observations": [{"year": 2018, "value": 50.0, "source": "src", "text": "50亿元"}],
+        }
+    )
+    sc = doc["scenarios"][0]
+    sc["assumptions"].insert(
+        0,
+        {
+            "indicator": "rev",
+            "growth": {"dist": "fixed", "value": 0.03},
+            "volatility": 0.2,
+            "rationale": "test",
+        },
+    )
+    sc["shock_correlation"] = {
+        "indicators": ["share", "gdp"],
+        "matrix": [[1.0, rho], [rho, 1.0]],
+    }
+    p = hz.simulate(make(doc), scenario="base", n_paths=2**15, rng=8, method=method)
+    inc = {i: np.diff(p.states[i].astype(np.float64), axis=1).ravel() for i in p.indicators}
+    n = inc["gdp"].size
+    for ind, sigma in (("rev", 0.2), ("gdp", 0.05), ("share", 0.1)):
+        # relative standard error of a sample standard deviation: 1/sqrt(2n)
+        assert abs(inc[ind].std() / sigma - 1) < 4 / math.sqrt(2 * n), ind
+    r = np.corrcoef(inc["gdp"], inc["share"])[0, 1]
+    if rho == 1.0:
+        assert r > 1 - 1e-6  # the same shock, up to the states' rounding
+    else:
+        assert abs(r - rho) < 4 * (1 - rho**2) / math.sqrt(n)
+    for other in ("gdp", "share"):
+        assert abs(np.corrcoef(inc["rev"], inc[other])[0, 1]) < 4 / math.sqrt(n)
+
+
 def test_parameter_rank_correlation(doc):
     sc = doc["scenarios"][0]
     sc["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.05, "high": 0.09}

@@ -163,32 +163,32 @@ class Model:
         return np.array([p.sigma for p in self.indicators])
 
     @cached_property
-    def shock_mix(self) -> np.ndarray | None:
-        """diag(sigma) · L over all shock rows (L embedded, identity elsewhere), or None."""
-        if self.shock_factor is None:
-            return None
-        k = len(self.indicators)
-        full = np.eye(k)
-        rows = list(self.shock_rows)
-        full[np.ix_(rows, rows)] = self.shock_factor
-        return self.sigmas[:, None] * full
+    def row_sigmas(self) -> np.ndarray:
+        """Volatility of each row of the state buffer."""
+        out = np.empty(len(self.indicators))
+        for p in self.indicators:
+            out[p.row] = p.sigma
+        return out
 
     @cached_property
-    def shock_mix_lower(self) -> np.ndarray | None:
-        """The mixing matrix in Fortran order when it is lower-triangular (for BLAS trmm)."""
-        m = self.shock_mix
-        if m is None or np.any(np.triu(m, 1)):
-            return None
-        return np.asfortranarray(m, dtype=self.dtype)
+    def shock_scale(self) -> np.ndarray:
+        """Scale of the normals drawn for each row: 1 for the correlated rows (the mixing
+        matrix carries their volatilities), sigma for the others (drawn ready-scaled)."""
+        out = self.row_sigmas.copy()
+        out[list(self.shock_rows)] = 1.0
+        return out
 
     @cached_property
     def kernel_mix(self):
-        """(diag(sigma) L or None, sigma as a column), in the kernel's floating-point type."""
-        m = self.shock_mix
-        return (
-            None if m is None else m.astype(self.dtype),
-            self.sigmas[:, None].astype(self.dtype),
-        )
+        """diag(sigma) · L over the leading correlated rows, in the kernel's type: (matrix,
+        lower-triangular?), Fortran order for BLAS; or None without correlation."""
+        if self.shock_factor is None:
+            return None
+        c = len(self.shock_rows)
+        assert self.shock_rows == tuple(range(c)), "correlated rows lead the state buffer"
+        m = self.row_sigmas[:c, None] * self.shock_factor
+        lower = not np.any(np.triu(m, 1))
+        return np.asfortranarray(m, dtype=self.dtype), lower
 
     def shock_correlation_matrix(self) -> np.ndarray:
         """Correlation of the yearly shocks between shock rows (K x K)."""
@@ -313,7 +313,13 @@ def compile_model(
     plans: list[IndicatorPlan] = []
     used_corrections: list[str] = []
     notes: list[str] = []
-    for row, a in enumerate(sc.assumptions):
+    # rows of the state buffer: indicators with correlated shocks first (the kernel mixes
+    # that leading block only), then the others in the scenario's order
+    linked = list(sc.shock_correlation.indicators) if sc.shock_correlation is not None else []
+    order = linked + [a.indicator for a in sc.assumptions if a.indicator not in linked]
+    row_of = {ind: r for r, ind in enumerate(order)}
+    for a in sc.assumptions:
+        row = row_of[a.indicator]
         ind = ind_by_id[a.indicator]
         where = f"scenario {sc.id!r}, assumption for {a.indicator!r}"
         if a.growth_scale == "rate":
@@ -581,6 +587,7 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
         pts = source  # (n, D): parameters first, then shocks indicator by indicator
         u = np.ascontiguousarray(pts[:, :p].T)
         z[...] = special.ndtri(pts[:, p:]).reshape(n, k, h).transpose(2, 1, 0)
+        z *= model.shock_scale[:, None].astype(model.dtype)
         return u, big, None
     seq = source
     m = n // 2 if method == "antithetic" else n
@@ -600,7 +607,7 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
     work = tuple(_buffer(f"draw{i}", (h, q), np.float32) for i in range(3))
     for plan in model.indicators:
         bitgen = _stream(seq, block_index, 0, _name_key(plan.id)).bit_generator
-        standard_normals(bitgen, z[:, plan.row, :m], work)
+        standard_normals(bitgen, z[:, plan.row, :m], work, scale=model.shock_scale[plan.row])
     if method == "antithetic":
         np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
@@ -625,19 +632,21 @@ def _simulate_states(
     states in place.
 
     Arrays are laid out (year, indicator, path): one year of every indicator is a
-    contiguous slab small enough to stay in cache, so the correlation (one small
-    matrix product with the volatilities folded in), the drift and the step from the
-    previous year are done slab by slab, while the slab is hot. The shocks are drawn
-    straight into the state buffer, so no second array of that size is touched.
+    contiguous slab, so the correlation, the drift and the step from the previous year
+    are done slab by slab, while the slab is hot. The shocks are drawn straight into the
+    state buffer, so no second array of that size is touched; rows without correlated
+    shocks are drawn ready-scaled by their volatility, and the correlated rows lead the
+    buffer, so the mixing (one small matrix product with the volatilities folded in)
+    touches only them.
     """
     n = u.shape[1]
     theta = _uniform_to_params(model, u, zc)
     drifts = _drifts(model, theta)
     k, h = model.n_shocks, model.n_steps
     plans = model.indicators
-    mix, sig = model.kernel_mix  # diag(sigma) L (None when uncorrelated), sigma column
     dt = model.dtype
-    mu = _buffer("mu", (k, n), dt)
+    fixed = all(np.ndim(drifts[p.growth_param]) == 0 and not p.trends for p in plans)
+    mu = _buffer("mu", (k, 1 if fixed else n), dt)  # a column when no drift varies by path
     changes: dict[int, list] = {}
     late = [p for p in plans if p.anchor]
     for plan in plans:
@@ -651,21 +660,20 @@ def _simulate_states(
             x0 = plan.start_value
             big[0, plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
     run = _buffer("runmax", (h + 1, k, n), dt) if track_max else None
-    mix_f = model.shock_mix_lower
+    mix, lower = model.kernel_mix or (None, False)
+    c = 0 if mix is None else mix.shape[0]  # correlated rows 0…c-1
     trmm = strmm if dt == np.float32 else dtrmm
-    slab = _buffer("slab", (k, n), dt) if mix is not None and mix_f is None else None
+    slab = _buffer("slab", (c, n), dt) if mix is not None and not lower else None
     for t in range(h):
         for plan, pidx in changes.get(t, ()):
             mu[plan.row] = drifts[pidx]
         x = big[t + 1]
-        if mix_f is not None:
+        if lower:
             # in place: xᵀ ← xᵀ Mᵀ with M lower-triangular (half the work of a matmul)
-            trmm(1.0, mix_f, x.T, side=1, lower=1, trans_a=1, overwrite_b=1)
-        elif mix is not None:
-            np.matmul(mix, x, out=slab)
-            x[...] = slab
-        else:
-            x *= sig
+            trmm(1.0, mix, x[:c].T, side=1, lower=1, trans_a=1, overwrite_b=1)
+        elif mix is not None:  # a semi-definite factor from the eigen-decomposition
+            np.matmul(mix, x[:c], out=slab)
+            x[:c] = slab
         x += mu
         for plan in late:
             if t < plan.anchor:
