@@ -253,6 +253,30 @@ def test_antithetic_pairs_mirror(doc):
     np.testing.assert_allclose(inc[:half], -inc[half:], atol=1e-12)
 
 
+def test_brownian_bridge_matrix():
+    """h = 4 by hand: W4 = 2ξ0, W2 = W4/2 + ξ1, W1 = W2/2 + ξ2/√2, W3 = (W2 + W4)/2 + ξ3/√2."""
+    from hzforecast.simulate import bridge_matrix
+
+    r = 1 / math.sqrt(2)
+    want = np.array([[0.5, 0.5, r, 0], [0.5, 0.5, -r, 0], [0.5, -0.5, 0, r], [0.5, -0.5, 0, -r]])
+    np.testing.assert_allclose(bridge_matrix(4), want, atol=1e-15)
+    for h in range(1, 13):
+        a = bridge_matrix(h)
+        # orthogonal: the increments are independent standard normals
+        np.testing.assert_allclose(a @ a.T, np.eye(h), atol=1e-14)
+        # the first coordinate alone sets the total
+        np.testing.assert_allclose(a.sum(axis=0), [math.sqrt(h)] + [0] * (h - 1), atol=1e-14)
+
+
+def test_qmc_yearly_steps_are_independent_with_their_volatility(doc):
+    p = hz.simulate(make(doc), scenario="base", n_paths=2**15, rng=2, method="qmc")
+    steps = np.diff(p.states["gdp"].astype(np.float64), axis=1)  # (n, 5): years 2019…2023
+    n = steps.shape[0]
+    np.testing.assert_allclose(steps.std(axis=0) / 0.05, 1.0, atol=4 / math.sqrt(2 * n))
+    c = np.corrcoef(steps.T)
+    assert np.abs(c - np.eye(5)).max() < 4 / math.sqrt(n)
+
+
 def test_qmc_marginals_are_uniform(doc):
     doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
     p = hz.simulate(make(doc), scenario="base", n_paths=2**14, rng=1, method="qmc", n_replicates=4)

@@ -58,7 +58,7 @@ import warnings
 import zlib
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Literal
 
 import numpy as np
@@ -584,9 +584,13 @@ def _draw_block(model: Model, method: str, source, block_index: int, n: int):
     big = _buffer("states", (h + 1, k, n), model.dtype)
     z = big[1:]
     if method == "qmc":
-        pts = source  # (n, D): parameters first, then shocks indicator by indicator
+        # (n, D): parameters first, then the shocks' Brownian-bridge coordinates level by
+        # level — every indicator's total over the horizon, then its midpoints, … — so the
+        # Sobol' points' best dimensions drive what the targets depend on most
+        pts = source
         u = np.ascontiguousarray(pts[:, :p].T)
-        z[...] = special.ndtri(pts[:, p:]).reshape(n, k, h).transpose(2, 1, 0)
+        xi = special.ndtri(pts[:, p:]).T.astype(model.dtype, order="C")  # (H·K, n), by level
+        np.matmul(bridge_matrix(h).astype(model.dtype), xi.reshape(h, k * n), out=z.reshape(h, -1))
         z *= model.shock_scale[:, None].astype(model.dtype)
         return u, big, None
     seq = source
@@ -820,6 +824,31 @@ def _block_seeds(seq: np.random.SeedSequence, layout: BlockLayout):
             for r in range(layout.n_replicates)
         ]
     return seq
+
+
+@cache
+def bridge_matrix(h: int) -> np.ndarray:
+    """The Brownian-bridge construction of h unit steps: increments = A @ ξ for
+    independent standard normals ξ, with A orthogonal (so the increments are
+    independent standard normals too). ξ₀ sets the total (W_h = √h ξ₀), then each
+    further ξ the midpoint of an interval whose ends are known, breadth first
+    (Caflisch, Morokoff & Owen 1997: it concentrates a path's variance in ξ's first
+    coordinates, which randomised QMC integrates best).
+    """
+    path = np.zeros((h + 1, h))  # W_0 … W_h as linear functions of ξ
+    path[h, 0] = math.sqrt(h)
+    queue, j = [(0, h)], 1
+    while queue:
+        lo, hi = queue.pop(0)
+        if hi - lo < 2:
+            continue
+        mid = (lo + hi) // 2
+        w_lo, w_hi = (hi - mid) / (hi - lo), (mid - lo) / (hi - lo)
+        path[mid] = w_lo * path[lo] + w_hi * path[hi]
+        path[mid, j] = math.sqrt((mid - lo) * (hi - mid) / (hi - lo))
+        j += 1
+        queue += [(lo, mid), (mid, hi)]
+    return np.diff(path, axis=0)
 
 
 def _sobol(dim: int, seed):
