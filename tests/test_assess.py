@@ -335,6 +335,24 @@ def test_zero_count_reported_as_bound(doc):
     assert e.high == pytest.approx(proportion_confint(0, 10_000, method="wilson")[1], rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("value", "se", "text"),
+    [
+        (0.2914, 0.0012, "0.291 ± 0.001"),
+        (0.0003, 0.0001, "0.0003 ± 1.0e-04"),  # would read 0.000
+        (2.6e-7, 2.2e-7, "2.6e-07 ± 2.2e-07"),
+        (0.99996, 2e-5, "0.999960 ± 2.0e-05"),  # would read 1.000
+        (0.0, 0.0, "0.000 ± 0.0e+00"),  # an exact smoothed zero stays 0
+        (1.0, 0.0, "1.000 ± 0.0e+00"),
+    ],
+)
+def test_small_probabilities_never_read_as_zero_or_one(value, se, text):
+    from hzforecast.assess import Estimate
+
+    e = Estimate(value, se, value, value, 1000, 1000.0, None, "smoothed")
+    assert e.text() == text
+
+
 def test_wilson_matches_statsmodels():
     for k, n in ((0, 100), (3, 100), (50, 100), (999, 1000), (1000, 1000)):
         lo, hi = wilson_interval(k / n, n)

@@ -178,10 +178,8 @@ class Estimate:
             return f"< {1 / self.n:.1g}"
         if self.bound == ">":
             return f"> {1 - 1 / self.n:.{max(digits, int(math.log10(self.n)) + 1)}g}"
-        return (
-            f"{self.value:.{digits}f} ± {self.se:.{digits}f}"
-            if self.se >= 10**-digits / 2
-            else f"{self.value:.{digits}f} ± {self.se:.1e}"
+        return f"{_probability_text(self.value, digits)} ± " + (
+            f"{self.se:.{digits}f}" if self.se >= 10**-digits / 2 else f"{self.se:.1e}"
         )
 
     def __str__(self) -> str:
@@ -189,6 +187,17 @@ class Estimate:
 
     def __float__(self) -> float:
         return float(self.value)
+
+
+def _probability_text(v: float, digits: int) -> str:
+    """A probability to ``digits`` decimals, with enough significant figures that a small
+    but positive one never reads as 0 and one just short of 1 never as 1."""
+    half = 0.5 * 10**-digits
+    if 0.0 < v < half:
+        return f"{v:.2g}"
+    if 1.0 - half < v < 1.0:
+        return f"{v:.{math.ceil(-math.log10(1.0 - v)) + 1}f}"
+    return f"{v:.{digits}f}"
 
 
 def _estimate(acc: _Acc, n: int, method: str, rep_means=None, smoothed=False) -> Estimate:
