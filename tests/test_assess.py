@@ -293,6 +293,129 @@ def test_sequential_conditioning_against_a_plain_loop(doc, comparator, measure):
     assert abs(e.value - p2) <= 4 * math.hypot(e.se, math.sqrt(p2 * (1 - p2) / n))
 
 
+@pytest.mark.parametrize("comparator", [">=", "<="])
+@pytest.mark.parametrize("kind", ["level-uniform", "share-triangular"])
+def test_growth_integrated_estimator_against_a_plain_loop(doc, comparator, kind):
+    """P(by) with the growth parameter integrated out given each path's shocks, alone (not
+    mixed), against a direct simulation; and the mixed estimate assess reports."""
+    from scipy.special import logit
+
+    from hzforecast.assess import _growth_integrated_by, _plan_targets
+    from hzforecast.simulate import paths_blocks
+
+    sc = doc["scenarios"][0]
+    if kind == "level-uniform":
+        ind, x0, sig, bar = "gdp", 100.0, 0.05, (130.0 if comparator == ">=" else 97.0)
+        sc["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
+        growth = lambda r, n: r.uniform(0.0, 0.1, n)  # noqa: E731
+        drift, to_state = np.log1p, np.log
+    else:
+        ind, x0, sig, bar = "share", 0.2, 0.1, (0.26 if comparator == ">=" else 0.19)
+        sc["assumptions"][1]["growth"] = {
+            "dist": "triangular",
+            "low": 0.0,
+            "mode": 0.03,
+            "high": 0.1,
+        }
+        growth = lambda r, n: r.triangular(0.0, 0.03, 0.1, n)  # noqa: E731
+        drift, to_state = (lambda g: g), logit
+    doc["targets"].append(
+        {
+            "id": "x",
+            "indicator": ind,
+            "year": 2023,
+            "comparator": comparator,
+            "value": bar,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    study = make(doc)
+    paths = hz.simulate(study, scenario="base", n_paths=2**15, rng=3, precision="double")
+    [p] = _plan_targets(study, paths.model, [study.target("x")], strict=True)
+    assert p.param_cond
+    v = np.concatenate(
+        [_growth_integrated_by(p, st[ind], th, st) for st, th, _ in paths_blocks(paths)]
+    )
+    est, se = v.mean(), v.std(ddof=1) / math.sqrt(v.size)
+    rng = np.random.default_rng(99)
+    n = 400_000
+    d = drift(growth(rng, n))
+    x = np.full(n, to_state(x0))
+    hit = np.zeros(n, dtype=bool)
+    for _ in range(5):
+        x = x + d + sig * rng.standard_normal(n)
+        hit |= x >= to_state(bar) if comparator == ">=" else x <= to_state(bar)
+    p2 = hit.mean()
+    assert abs(est - p2) <= 4 * math.hypot(se, math.sqrt(p2 * (1 - p2) / n)), (est, p2, se)
+    # integrating the parameter out beats counting the paths
+    assert se < math.sqrt(p2 * (1 - p2) / v.size)
+    e = hz.assess(study, ["x"], scenario="base", n_paths=2**15, rng=3)["x"].p_by_year
+    assert abs(e.value - p2) <= 4 * math.hypot(e.se, math.sqrt(p2 * (1 - p2) / n))
+
+
+def test_growth_integrated_estimator_only_where_it_holds(jiaozuo, doc):
+    """Not for two-sided or rate targets, a fixed growth, a trend change, or a growth
+    parameter in the rank correlation (its distribution given the others is not its own)."""
+    from hzforecast.assess import _plan_targets
+    from hzforecast.simulate import compile_model
+
+    model = compile_model(jiaozuo, "baseline")
+    plans = {p.target.id: p for p in _plan_targets(jiaozuo, model, jiaozuo.targets, strict=False)}
+    assert plans["profile-2025-rd-share"].param_cond  # triangular growth, own start
+    assert not plans["profile-2025-gdp-cagr"].param_cond  # a CAGR target
+    assert not plans["sei-share-2019"].param_cond  # between 19% and 21%
+    assert 9 in model.copula_params and not plans["mengniu-2019"].param_cond  # copula
+    # the toy study: fixed growth, then a trend change
+    study = make(doc)
+    m = compile_model(study, "base")
+    assert not _plan_targets(study, m, [study.target("gdp-2023")], strict=True)[0].param_cond
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
+    study = make(doc)
+    m = compile_model(study, "base")
+    assert _plan_targets(study, m, [study.target("gdp-2023")], strict=True)[0].param_cond
+    doc["scenarios"][0]["assumptions"][0]["shocks"] = [
+        {"kind": "trend_change", "year": 2021, "growth": {"dist": "fixed", "value": 0.02}}
+    ]
+    study = make(doc)
+    m = compile_model(study, "base")
+    assert not _plan_targets(study, m, [study.target("gdp-2023")], strict=True)[0].param_cond
+
+
+def test_min_variance_weights_of_three_estimators():
+    """Against every subset's unconstrained optimum (the best feasible one is the
+    constrained optimum), with and without a weight at zero."""
+    import itertools
+
+    from hzforecast.assess import _min_variance_weights
+
+    def brute(cov):
+        best = np.inf
+        for r in (1, 2, 3):
+            for sub in itertools.combinations(range(3), r):
+                x = np.linalg.solve(cov[np.ix_(sub, sub)], np.ones(r))
+                x /= x.sum()
+                if x.min() >= 0:
+                    w = np.zeros(3)
+                    w[list(sub)] = x
+                    best = min(best, float(w @ cov @ w))
+        return best
+
+    rng = np.random.default_rng(5)
+    zeros = 0
+    for _ in range(40):
+        m = rng.standard_normal((3, 3)) * rng.uniform(0.1, 2.0, 3)
+        cov = m @ m.T + 1e-3 * np.eye(3)
+        w = _min_variance_weights(cov)
+        assert w.min() >= 0 and w.sum() == pytest.approx(1.0)
+        assert float(w @ cov @ w) == pytest.approx(brute(cov), rel=1e-9)
+        zeros += int((w == 0).any())
+    assert zeros >= 5  # the sign constraint was active in some cases
+    # an exact estimator (zero variance, or a rounding's worth) takes all the weight
+    cov = np.diag([1.0, 2e-28, 0.5])
+    np.testing.assert_allclose(_min_variance_weights(cov), [0, 1, 0], atol=1e-12)
+
+
 def test_conditioning_makes_qmc_by_year_errors_small(jiaozuo):
     """The CAGR profile target's P(by) was the one estimate QMC barely helped (a 0/1 count
     of paths crossing before 2025); conditioning year by year makes it smooth."""
@@ -584,7 +707,7 @@ def test_pair_combination_matches_the_direct_formula(method, sd_b, rho):
     """Block-wise accumulation of two estimators and their co-moment, merged (Chan) and
     weighted, equals the minimum-variance mixture computed on the whole arrays at once —
     with the weight kept in [0, 1] (the second case would want a negative weight)."""
-    from hzforecast.assess import _accumulate, _co_moment, _combine_pair
+    from hzforecast.assess import _accumulate, _co_moments, _combine_many
 
     rng = np.random.default_rng(3)
     n, block = 40_000, 8_192
@@ -596,9 +719,9 @@ def test_pair_combination_matches_the_direct_formula(method, sd_b, rho):
         sa, sb = a[i : i + block], b[i : i + block]
         accs_a.append(_accumulate(sa, method, 0))
         accs_b.append(_accumulate(sb, method, 0))
-        cross.append(_co_moment(sa, sb, method))
+        cross.append(_co_moments([sa, sb], method))
         ns.append(sa.size)
-    e = _combine_pair(accs_a, accs_b, cross, [0] * len(ns), ns, method, n, 1)
+    e = _combine_many([accs_a, accs_b], cross, [0] * len(ns), ns, method, n, 1)
     ua, ub = _units(a, method, block), _units(b, method, block)
     c = np.cov(ua, ub)
     lam = min(max((c[1, 1] - c[0, 1]) / (c[0, 0] + c[1, 1] - 2 * c[0, 1]), 0.0), 1.0)

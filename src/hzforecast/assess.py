@@ -53,6 +53,7 @@ import numpy as np
 from scipy import special
 
 from ._rng import as_seed_sequence, describe_seed
+from .distributions import Fixed, Triangular, Uniform
 from .simulate import (
     BLOCK,
     DEFAULT_CHUNK,
@@ -261,6 +262,9 @@ class _TargetPlan:
     smooth: IndicatorPlan | None = None
     # the path's shocks can be recovered from its states to ~1e-4 (for _survival_by)
     survival: bool = False
+    # P(by year) may integrate the growth parameter out (for _growth_integrated_by)
+    param_cond: bool = False
+    growth_dist: object | None = None  # that parameter's distribution
     start_value: float | None = None  # natural units, for the required growth
     start_year: int | None = None
     start_kind: str = "observed"  # observed | corrected | assumed
@@ -366,6 +370,16 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
             y0 = math.log(y0) if transform == "log" else math.log(y0 / (1 - y0))
             scale = max([1.0, abs(y0)] + [abs(c) for c in (c_lo, c_hi) if math.isfinite(c)])
             survival = smooth.sigma >= 1e4 * float(np.finfo(model.dtype).eps) * scale
+        # a one-sided level target on an indicator whose drift is one per-path parameter,
+        # constant over the window and drawn on its own (outside the rank correlation)
+        param_cond = (
+            smooth is not None
+            and t.measure == "level"
+            and t.comparator != "between"
+            and not smooth.trends
+            and not isinstance(model.params[smooth.growth_param].dist, Fixed)
+            and smooth.growth_param not in model.copula_params
+        )
         plans.append(
             _TargetPlan(
                 t,
@@ -381,6 +395,8 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
                 c_hi=c_hi,
                 smooth=smooth,
                 survival=survival,
+                param_cond=param_cond,
+                growth_dist=model.params[smooth.growth_param].dist if param_cond else None,
                 start_value=start_value,
                 start_year=int(years[anchor]),
                 start_kind=start_kind,
@@ -601,6 +617,48 @@ def _survival_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
     return reached
 
 
+def _growth_cdf(dist, x: np.ndarray) -> np.ndarray:
+    """CDF of a growth distribution (closed form for uniform and triangular)."""
+    if isinstance(dist, Uniform):
+        return np.clip((x - dist.low) / (dist.high - dist.low), 0.0, 1.0)
+    if isinstance(dist, Triangular):
+        a, c, b = dist.low, dist.mode, dist.high
+        x = np.clip(x, a, b)
+        below = (x - a) ** 2 / ((b - a) * (c - a)) if c > a else np.zeros_like(x)
+        above = 1.0 - (b - x) ** 2 / ((b - a) * (b - c)) if b > c else np.ones_like(x)
+        return np.where(x < c, below, above)
+    return np.asarray(dist.cdf(x), dtype=np.float64)
+
+
+def _growth_integrated_by(p: _TargetPlan, s, theta, states=None) -> np.ndarray:
+    """P(reached in some year w0…T | the path's shocks and start) per path, the growth
+    parameter integrated out exactly.
+
+    A path's state in year t is s_t = y0 + (t - a)·d + S_t with S_t its shocks to date and
+    d its drift. With every shock held and the drift D free instead, the target
+    (``>= c``) is met by year T iff D >= d + min_t (c - s_t)/(t - a) =: D*, so the chance
+    is P(D >= D*) = 1 - F(g*) for the growth parameter's distribution F and the growth g*
+    whose drift is D* (``<=``: D <= the max, F(g*)). Unbiased for P(by year): it averages
+    the indicator over the growth parameter given the rest, which is independent of it
+    (the plan requires the parameter to be outside the rank correlation). A smooth
+    function of the shocks and the start, so randomised QMC no longer has to resolve the
+    parameter's interaction with the start.
+    """
+    plan = p.smooth
+    d = _drift_lookup(plan, theta, states)(plan.growth_param)
+    a, T, w0 = plan.anchor, p.t_index, p.w0
+    steps = np.arange(w0 - a, T - a + 1, dtype=np.float64)[:, None]
+    if p.target.comparator == ">=":
+        slack = np.min((p.c_lo - np.asarray(s[w0 : T + 1], dtype=np.float64)) / steps, axis=0)
+    else:
+        slack = np.max((p.c_hi - np.asarray(s[w0 : T + 1], dtype=np.float64)) / steps, axis=0)
+    d_star = d + slack
+    with np.errstate(over="ignore"):
+        g_star = np.expm1(d_star) if plan.transform == "log" and plan.rate_growth else d_star
+    cdf = _growth_cdf(p.growth_dist, g_star)
+    return 1.0 - cdf if p.target.comparator == ">=" else cdf
+
+
 @dataclass
 class _Acc:
     """One estimate over a block: the sum of path values and the spread of its units.
@@ -657,6 +715,17 @@ def _co_moment(a: np.ndarray, b: np.ndarray, method: str) -> float:
     """Sum over units (paths, or antithetic pairs) of (a - mean a)(b - mean b)."""
     a, b = _units(a, method), _units(b, method)
     return float(((a - a.mean()) * (b - b.mean())).sum())
+
+
+def _co_moments(vs: list, method: str) -> np.ndarray:
+    """The matrix of co-moments of several estimators over a block's units (the diagonal
+    is each one's sum of squared deviations, as in :func:`_accumulate`)."""
+    k = len(vs)
+    out = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            out[i, j] = out[j, i] = _co_moment(vs[i], vs[j], method)
+    return out
 
 
 def _merge(a: _Acc, b: _Acc) -> _Acc:
@@ -764,16 +833,25 @@ def _block_stats(plans, groups, model, method, states, theta, block):
             if before is None:  # one year in the window: "by" and "in" are the same event
                 v_by = v_in
             else:
-                # two unbiased estimators of P(by), combined in _finish: P(in) plus the
-                # paths that reached it before T and miss it in T (last shock integrated),
-                # and sequential conditioning over every year of the window
+                # unbiased estimators of P(by), combined in _finish: P(in) plus the
+                # paths that reached it before T and miss it in T (last shock integrated);
+                # sequential conditioning over every year of the window; and the growth
+                # parameter integrated out given the shocks
                 idx = np.flatnonzero(before)
                 last = _last_prob(p, s, theta, states, idx)
                 v_by = np.array(v_in)
                 v_by[idx] += 1.0 - last
+                others = []
                 if p.survival:
-                    v_alt = _survival_by(p, s, theta, states)
-                    alt = (_accumulate(v_alt, method, c_by), _co_moment(v_by, v_alt, method))
+                    others.append(_survival_by(p, s, theta, states))
+                if p.param_cond:
+                    others.append(_growth_integrated_by(p, s, theta, states))
+                if others:
+                    vs = [v_by, *others]
+                    alt = (
+                        [_accumulate(v, method, c_by) for v in others],
+                        _co_moments(vs, method),
+                    )
         else:
             v_in, v_by = hit_T, acc_by
         stats = {
@@ -862,36 +940,65 @@ def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
     return _estimate(total, n_total, method, rep_means, smoothed=smoothed)
 
 
-def _combine_pair(accs_a, accs_b, cross, reps, ns, method, n_total, n_rep):
-    """Two unbiased estimators of one probability, weighted to minimise the variance.
+def _min_variance_weights(cov: np.ndarray) -> np.ndarray:
+    """Weights w >= 0 with sum 1 minimising wᵀ·cov·w (a few estimators: active set).
 
-    With variances v_a, v_b and covariance c (between paths, or between QMC replicates),
-    the weight λ = (v_b - c) / (v_a + v_b - 2c), kept in [0, 1], gives λ·A + (1-λ)·B the
-    smallest variance of such mixtures. λ is estimated from the same run, which biases
-    the estimate by O(1/N) — far below its standard error.
+    Without the sign constraint w ∝ cov⁻¹·1; an estimator whose weight comes out negative
+    is dropped and the rest solved again. Two estimators reproduce the clipped λ of
+    λ·A + (1-λ)·B, λ = (v_b - c)/(v_a + v_b - 2c)."""
+    k = cov.shape[0]
+    var = np.diag(cov)
+    if var.min() <= 0.0:  # an exact estimator (no spread at all) takes all the weight
+        w = np.zeros(k)
+        w[int(np.argmin(var))] = 1.0
+        return w
+    active = list(range(k))
+    while True:
+        sub = cov[np.ix_(active, active)]
+        try:  # an exact solve: a variance of 1e-28 (an exact estimator's rounding) counts
+            x = np.linalg.solve(sub, np.ones(len(active)))
+        except np.linalg.LinAlgError:  # singular: estimators that are exactly collinear
+            x = np.linalg.pinv(sub) @ np.ones(len(active))
+        total = x.sum()
+        if not (total > 0 and np.all(np.isfinite(x))):
+            # degenerate (no spread to weigh): keep the first estimator of those left
+            w = np.zeros(k)
+            w[active[0]] = 1.0
+            return w
+        x = x / total
+        if x.min() >= 0 or len(active) == 1:
+            w = np.zeros(k)
+            w[active] = np.clip(x, 0.0, None) / np.clip(x, 0.0, None).sum()
+            return w
+        del active[int(np.argmin(x))]
+
+
+def _combine_many(accs, cross, reps, ns, method, n_total, n_rep):
+    """Several unbiased estimators of one probability, mixed to minimise the variance.
+
+    ``accs[i]`` are estimator i's block accumulators and ``cross[b]`` block b's matrix
+    of co-moments. Covariances are between paths (plain MC, antithetic pairs), merged
+    across blocks with Chan's update, or between QMC replicates. The weights are
+    estimated from the same run, which biases the estimate by O(1/N) — far below its
+    standard error.
     """
-    ta, tb, c = _Acc(), _Acc(), 0.0
-    for a, b, cab in zip(accs_a, accs_b, cross, strict=True):
-        if ta.nu and a.nu:  # Chan's update of the co-moment
-            n = ta.nu + a.nu
-            c += (a.mean_u - ta.mean_u) * (b.mean_u - tb.mean_u) * ta.nu * a.nu / n
-        c += cab
-        ta, tb = _merge(ta, a), _merge(tb, b)
+    k = len(accs)
+    tot = [_Acc() for _ in range(k)]
+    comoment = np.zeros((k, k))
+    for b, block in enumerate(zip(*accs, strict=True)):
+        if tot[0].nu and block[0].nu:  # Chan's update of the co-moments
+            dm = np.array([block[i].mean_u - tot[i].mean_u for i in range(k)])
+            comoment += np.outer(dm, dm) * tot[0].nu * block[0].nu / (tot[0].nu + block[0].nu)
+        comoment += cross[b]
+        tot = [_merge(tot[i], block[i]) for i in range(k)]
     if method == "qmc":
-        ra = _rep_means(accs_a, reps, ns, n_rep)
-        rb = _rep_means(accs_b, reps, ns, n_rep)
-        cov = np.cov(ra, rb)
-        va, vb, cab = cov[0, 0], cov[1, 1], cov[0, 1]
-    else:
-        va, vb, cab = ta.m2, tb.m2, c  # common factor 1/(nu-1) cancels in λ
-    den = va + vb - 2 * cab
-    lam = min(max((vb - cab) / den, 0.0), 1.0) if den > 0 else 1.0
-    if method == "qmc":
-        mix = lam * ra + (1 - lam) * rb
-        return _estimate(ta, n_total, method, mix, smoothed=True)
-    m2 = lam * lam * ta.m2 + (1 - lam) ** 2 * tb.m2 + 2 * lam * (1 - lam) * c
-    s1 = lam * ta.s1 + (1 - lam) * tb.s1
-    mixed = _Acc(s1, s1 / n_total, max(m2, 0.0), ta.nu, ta.count)
+        rep = np.column_stack([_rep_means(a, reps, ns, n_rep) for a in accs])
+        w = _min_variance_weights(np.cov(rep, rowvar=False))
+        return _estimate(tot[0], n_total, method, rep @ w, smoothed=True)
+    w = _min_variance_weights(comoment)  # common factor 1/(nu-1) does not change w
+    s1 = float(sum(wi * t.s1 for wi, t in zip(w, tot, strict=True)))
+    m2 = float(w @ comoment @ w)
+    mixed = _Acc(s1, s1 / n_total, max(m2, 0.0), tot[0].nu, tot[0].count)
     return _estimate(mixed, n_total, method, None, smoothed=True)
 
 
@@ -1135,9 +1242,9 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
             [s["in"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
         )
         if stats and stats[0]["by_alt"] is not None:
-            e_by = _combine_pair(
-                [s["by"] for s in stats],
-                [s["by_alt"][0] for s in stats],
+            k = len(stats[0]["by_alt"][0])
+            e_by = _combine_many(
+                [[s["by"] for s in stats]] + [[s["by_alt"][0][i] for s in stats] for i in range(k)],
                 [s["by_alt"][1] for s in stats],
                 reps,
                 ns,
@@ -1425,7 +1532,7 @@ def _no_smooth(p: _TargetPlan) -> _TargetPlan:
         return p
     from dataclasses import replace
 
-    return replace(p, smooth=None, survival=False)
+    return replace(p, smooth=None, survival=False, param_cond=False)
 
 
 def _group_specs(glist, plans, model):
