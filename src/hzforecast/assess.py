@@ -1511,7 +1511,10 @@ def _plans(study, model, targets, groups, smoothing, method):
     Sequential conditioning for P(by year) costs a few special functions per path and
     year. It pays for rate targets (growth, CAGR), which paths often meet before their
     year, and under QMC, which needs a smooth integrand; for a level target under plain
-    or antithetic Monte Carlo the other estimator is as good, so it is left out there.
+    or antithetic Monte Carlo the other estimators are as good, so it is left out there,
+    and under QMC too where the growth can be integrated out instead (measured on the
+    Jiaozuo study: without it the QMC run took 27% less time and the work ratios of those
+    four estimates rose 5–35%).
     """
     from dataclasses import replace
 
@@ -1519,9 +1522,11 @@ def _plans(study, model, targets, groups, smoothing, method):
     plans = _plan_targets(study, model, tlist, strict=strict)
     if not smoothing:
         plans = [_no_smooth(p) for p in plans]
-    elif method != "qmc":
+    else:
         plans = [
-            replace(p, survival=False) if p.survival and p.target.measure == "level" else p
+            replace(p, survival=False)
+            if p.survival and p.target.measure == "level" and (method != "qmc" or p.param_cond)
+            else p
             for p in plans
         ]
     return plans, _group_specs(glist, plans, model)
