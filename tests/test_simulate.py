@@ -225,6 +225,17 @@ def test_correlated_shocks_with_an_independent_indicator_listed_first(doc, metho
         assert abs(np.corrcoef(inc["rev"], inc[other])[0, 1]) < 4 / math.sqrt(n)
 
 
+def test_kernel_refuses_correlated_rows_that_do_not_lead(jiaozuo):
+    from dataclasses import replace
+
+    from hzforecast.simulate import compile_model
+
+    model = compile_model(jiaozuo, "baseline")
+    assert model.shock_rows == (0, 1, 2, 3)  # gdp, revenue, investment, 蒙牛 moved first
+    with pytest.raises(SimulationError, match=r"shock_rows: .* must lead .* got \(1, 2, 3, 4\)"):
+        _ = replace(model, shock_rows=(1, 2, 3, 4)).kernel_mix
+
+
 def test_parameter_rank_correlation(doc):
     sc = doc["scenarios"][0]
     sc["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.05, "high": 0.09}

@@ -185,7 +185,11 @@ class Model:
         if self.shock_factor is None:
             return None
         c = len(self.shock_rows)
-        assert self.shock_rows == tuple(range(c)), "correlated rows lead the state buffer"
+        if self.shock_rows != tuple(range(c)):  # compile_model puts them first
+            raise SimulationError(
+                f"shock_rows: the correlated indicators must lead the state buffer "
+                f"(rows 0…{c - 1}), got {self.shock_rows}"
+            )
         m = self.row_sigmas[:c, None] * self.shock_factor
         lower = not np.any(np.triu(m, 1))
         return np.asfortranarray(m, dtype=self.dtype), lower
