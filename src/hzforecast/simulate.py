@@ -159,10 +159,6 @@ class Model:
         return PRECISIONS[self.precision]
 
     @cached_property
-    def sigmas(self) -> np.ndarray:
-        return np.array([p.sigma for p in self.indicators])
-
-    @cached_property
     def row_sigmas(self) -> np.ndarray:
         """Volatility of each row of the state buffer."""
         out = np.empty(len(self.indicators))
