@@ -354,6 +354,23 @@ def test_growth_integrated_estimator_against_a_plain_loop(doc, comparator, kind)
     assert abs(e.value - p2) <= 4 * math.hypot(e.se, math.sqrt(p2 * (1 - p2) / n))
 
 
+@pytest.mark.parametrize(
+    "dist",
+    [
+        Triangular(low=0.02, mode=0.07, high=0.12),
+        Triangular(low=0.0, mode=0.0, high=0.1),
+        Triangular(low=0.0, mode=0.1, high=0.1),
+    ],
+)
+def test_closed_form_growth_cdf_matches_scipy(dist):
+    from hzforecast.assess import _growth_cdf
+    from hzforecast.distributions import Uniform
+
+    x = np.linspace(-0.05, 0.2, 1001)
+    for d in (dist, Uniform(low=0.08, high=0.085)):
+        np.testing.assert_allclose(_growth_cdf(d, x), d._frozen().cdf(x), rtol=1e-12, atol=1e-15)
+
+
 def test_growth_integrated_estimator_only_where_it_holds(jiaozuo, doc):
     """Not for two-sided or rate targets, a fixed growth, a trend change, or a growth
     parameter in the rank correlation (its distribution given the others is not its own)."""

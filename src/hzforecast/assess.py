@@ -262,12 +262,16 @@ class _TargetPlan:
     smooth: IndicatorPlan | None = None
     # the path's shocks can be recovered from its states to ~1e-4 (for _survival_by)
     survival: bool = False
-    # P(by year) may integrate the growth parameter out (for _growth_integrated_by)
-    param_cond: bool = False
-    growth_dist: object | None = None  # that parameter's distribution
+    # the growth parameter's distribution, where P(by year) may integrate it out
+    # (for _growth_integrated_by)
+    growth_dist: object | None = None
     start_value: float | None = None  # natural units, for the required growth
     start_year: int | None = None
     start_kind: str = "observed"  # observed | corrected | assumed
+
+    @property
+    def param_cond(self) -> bool:
+        return self.growth_dist is not None
 
 
 def _threshold(t: Target, transform: str, measure: str):
@@ -395,7 +399,6 @@ def _plan_targets(study: Study, model: Model, targets, *, strict: bool) -> list[
                 c_hi=c_hi,
                 smooth=smooth,
                 survival=survival,
-                param_cond=param_cond,
                 growth_dist=model.params[smooth.growth_param].dist if param_cond else None,
                 start_value=start_value,
                 start_year=int(years[anchor]),
@@ -711,20 +714,19 @@ def _accumulate(v: np.ndarray, method: str, count: int) -> _Acc:
     return _Acc(float(np.sum(v, dtype=np.float64)), mean, float(d.sum()), w.shape[0], count)
 
 
-def _co_moment(a: np.ndarray, b: np.ndarray, method: str) -> float:
-    """Sum over units (paths, or antithetic pairs) of (a - mean a)(b - mean b)."""
-    a, b = _units(a, method), _units(b, method)
-    return float(((a - a.mean()) * (b - b.mean())).sum())
-
-
 def _co_moments(vs: list, method: str) -> np.ndarray:
-    """The matrix of co-moments of several estimators over a block's units (the diagonal
-    is each one's sum of squared deviations, as in :func:`_accumulate`)."""
+    """The matrix of co-moments of several estimators over a block's units (paths, or
+    antithetic pairs): sums of (a - mean a)(b - mean b); the diagonal is each one's sum
+    of squared deviations, as in :func:`_accumulate`."""
+    centred = []
+    for v in vs:
+        u = _units(v, method)
+        centred.append(u - u.mean())
     k = len(vs)
     out = np.zeros((k, k))
     for i in range(k):
         for j in range(i, k):
-            out[i, j] = out[j, i] = _co_moment(vs[i], vs[j], method)
+            out[i, j] = out[j, i] = float((centred[i] * centred[j]).sum())
     return out
 
 
@@ -966,9 +968,9 @@ def _min_variance_weights(cov: np.ndarray) -> np.ndarray:
             w[active[0]] = 1.0
             return w
         x = x / total
-        if x.min() >= 0 or len(active) == 1:
+        if x.min() >= 0:  # a single estimator left has x = [1]
             w = np.zeros(k)
-            w[active] = np.clip(x, 0.0, None) / np.clip(x, 0.0, None).sum()
+            w[active] = x
             return w
         del active[int(np.argmin(x))]
 
@@ -1537,7 +1539,7 @@ def _no_smooth(p: _TargetPlan) -> _TargetPlan:
         return p
     from dataclasses import replace
 
-    return replace(p, smooth=None, survival=False, param_cond=False)
+    return replace(p, smooth=None, survival=False, growth_dist=None)
 
 
 def _group_specs(glist, plans, model):
