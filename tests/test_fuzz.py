@@ -187,7 +187,7 @@ def test_huge_arrays_are_bounded(tmp_path):
         study_from_dict(doc)
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"id": "x", "pad": "x" * (MAX_FILE_BYTES + 10)}), encoding="utf-8")
-    with pytest.raises(StudyFileError, match=r"the limit is"):
+    with pytest.raises(StudyFileError, match=r"larger than the limit of 5,242,880 bytes"):
         hz.load_study(big)
 
 

@@ -118,7 +118,7 @@ class _Collect(HTMLParser):
 def test_report_is_self_contained_and_complete(jiaozuo, tmp_path):
     with chinese_figures():
         out = hz.report.write_report(jiaozuo, tmp_path / "rep", n_paths=8192, lang="zh")
-    assert sorted(os.listdir(out)) == ["report.html", "summary.md"]
+    assert sorted(os.listdir(out)) == [".hzforecast-report.json", "report.html", "summary.md"]
     html = (out / "report.html").read_text(encoding="utf-8")
     p = _Collect()
     p.feed(html)
@@ -146,7 +146,7 @@ def test_report_never_overwrites_without_force_and_is_atomic(jiaozuo, tmp_path, 
     out = tmp_path / "rep"
     hz.report.write_report(jiaozuo, out, n_paths=8192, scenarios=["baseline"])
     before = (out / "report.html").read_bytes()
-    with pytest.raises(FileExistsError, match=r"exists and is not empty; pass --force"):
+    with pytest.raises(FileExistsError, match=r"holds a report; pass --force"):
         hz.report.write_report(jiaozuo, out, n_paths=8192)
 
     def boom(*a, **k):
@@ -202,7 +202,8 @@ def test_report_paths_cannot_be_steered_by_the_study(jiaozuo, tmp_path):
     """Names and quotes are text, never paths: only the two fixed files appear, in --out."""
     evil = jiaozuo.model_copy(update={"name_en": "../../escaped", "name_zh": "/etc/passwd"})
     out = hz.report.write_report(evil, tmp_path / "r", n_paths=8192, scenarios=["baseline"])
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["r", "report.html", "summary.md"]
+    names = sorted(p.name for p in tmp_path.rglob("*"))
+    assert names == [".hzforecast-report.json", "r", "report.html", "summary.md"]
     assert out == tmp_path / "r"
 
 

@@ -294,6 +294,12 @@ Distribution = Annotated[
     Field(discriminator="dist"),
 ]
 
+#: Every distribution by its ``dist`` tag.
+DISTRIBUTIONS: dict[str, type] = {
+    cls.model_fields["dist"].default: cls
+    for cls in (Fixed, Uniform, Triangular, Normal, LogNormal, Pert, StudentT)
+}
+
 
 def shifted(dist, delta: float):
     """The distribution of X + delta (used by goal seek to move a growth assumption)."""

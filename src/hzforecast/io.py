@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,8 @@ from pathlib import Path
 import tomli_w
 from pydantic import ValidationError
 
+from ._files import _short, atomic_write, read_capped
+from .distributions import DISTRIBUTIONS
 from .spec import Study
 
 __all__ = [
@@ -89,26 +91,27 @@ def load_study(name_or_path: str | os.PathLike) -> Study:
 
 
 def read_study(path: str | os.PathLike) -> Study:
-    """Read a study from a ``.toml`` or ``.json`` file (see :func:`load_study`)."""
+    """Read a study from a ``.toml`` or ``.json`` file (see :func:`load_study`).
+
+    The file must be a regular file of at most :data:`MAX_FILE_BYTES` bytes; it is read
+    with that cap (a FIFO or a device is refused, not read)."""
     path = Path(path)
     fmt = _format_of(path)
     try:
-        size = path.stat().st_size
+        data = read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
-        raise StudyFileError(f"{path}: cannot read ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise StudyFileError(f"{path}: file is {size} bytes; the limit is {MAX_FILE_BYTES}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StudyFileError(f"{path}: cannot read ({exc.strerror})") from None
+        raise StudyFileError(f"{_short(path)}: cannot read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise StudyFileError(f"{_short(path)}: {exc}") from None
     return _parse(data, str(path), fmt)
 
 
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
-        raise StudyFileError(f"{path}: expected a .toml or .json file, got suffix {suffix!r}")
+        raise StudyFileError(
+            f"{_short(path)}: expected a .toml or .json file, got suffix {suffix[:20]!r}"
+        )
     return suffix[1:]
 
 
@@ -119,11 +122,15 @@ def _parse(data: bytes, name: str, fmt: str) -> Study:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StudyFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if fmt == "toml":
+        _check_toml_shape(text, name)
     try:
         if fmt == "toml":
             raw = tomllib.loads(text)
         else:
-            raw = json.loads(text, parse_constant=_reject_constant)
+            raw = json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+            )
     except tomllib.TOMLDecodeError as exc:
         raise StudyFileError(f"{name}: invalid TOML: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -133,6 +140,61 @@ def _parse(data: bytes, name: str, fmt: str) -> Study:
     except ValueError as exc:  # from _reject_constant, or int too large to convert
         raise StudyFileError(f"{name}: {exc}") from None
     return study_from_dict(raw, name=name)
+
+
+#: A dotted TOML key (``a.b.c = 1``) or table header may have at most this many parts.
+#: ``tomllib`` spends time quadratic in the parts of one key (40,000 parts: 25 s and 6 GB);
+#: a study nests at most :data:`MAX_DEPTH` levels, so a longer key is never valid anyway.
+MAX_KEY_PARTS = MAX_DEPTH
+#: The longest line a study file may have, in characters (a quote is at most 4,000).
+MAX_LINE_CHARS = 100_000
+#: At most this many of the characters that make TOML structure (``= [ { . ,``): an upper
+#: bound on the keys, tables and array items the parser builds. The built-in study has
+#: about 1,100; the slowest file within every limit parses in about 2 s (docs/robustness.md).
+MAX_TOML_STRUCTURE = 200_000
+
+# MAX_KEY_PARTS + 1 dot-joined bare or quoted keys in a row. The scan stays linear: a match
+# starts only at the beginning of a key (the look-behind), and possessive quantifiers never
+# backtrack into a run of key characters
+_LONG_KEY = re.compile(
+    r"""(?<![A-Za-z0-9_-])(?:(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}""" % MAX_KEY_PARTS
+)
+
+
+def _check_toml_shape(text: str, name: str) -> None:
+    """Refuse, before parsing, what would make the TOML parser slow: overlong lines, keys
+    with more parts than a study can nest, and more structure than a study needs. Linear in
+    the text."""
+    structure = sum(text.count(c) for c in "=[{.,")
+    if structure > MAX_TOML_STRUCTURE:
+        raise StudyFileError(
+            f"{name}: {structure:,} keys, tables, array items and dots; a study file may have "
+            f"at most {MAX_TOML_STRUCTURE:,}"
+        )
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise StudyFileError(
+                f"{name}: line {lineno} has {len(line):,} characters; the limit is "
+                f"{MAX_LINE_CHARS:,}"
+            )
+    m = _LONG_KEY.search(text)
+    if m is not None:
+        lineno = text.count("\n", 0, m.start()) + 1
+        raise StudyFileError(
+            f"{name}: line {lineno}: a dotted key with more than {MAX_KEY_PARTS} parts; a study "
+            f"nests at most {MAX_DEPTH} levels"
+        )
+
+
+def _no_duplicate_keys(pairs):
+    """A JSON object, refusing a key given twice (TOML refuses it too; JSON would keep the
+    last silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r} in one object")
+        out[k] = v
+    return out
 
 
 def _reject_constant(token: str):
@@ -168,17 +230,23 @@ def _loc(loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("fixed", "uniform", "triangular", "normal", "lognormal", "pert"):
+        elif part in DISTRIBUTIONS:
             continue  # discriminator branch names are not field names
         else:
             out += f".{part}" if out else str(part)
     return out
 
 
+#: At most this many problems are listed in one error (the count of the rest is given).
+MAX_PROBLEMS = 20
+
+
 def format_validation_error(exc: ValidationError, name: str) -> str:
-    """One line per problem: ``file: field.path: message (got value)``."""
+    """One line per problem: ``file: field.path: message (got value)``; at most
+    :data:`MAX_PROBLEMS` lines, then how many more there are."""
     lines = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors[:MAX_PROBLEMS]:
         where = _loc(err["loc"]) or "(top level)"
         msg = err["msg"]
         if msg.startswith("Value error, "):
@@ -193,6 +261,8 @@ def format_validation_error(exc: ValidationError, name: str) -> str:
                 text = text[:77] + "..."
             msg = f"{msg}, got {text}"
         lines.append(f"{name}: {where}: {msg}")
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(f"{name}: … and {len(errors) - MAX_PROBLEMS:,} more problem(s)")
     return "\n".join(lines)
 
 
@@ -232,33 +302,25 @@ def _jsonable(obj):
 def write_study(study: Study, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write ``study`` to ``path`` (.toml or .json), atomically.
 
+    The file gets the mode a new file gets (0666 less the umask) or keeps the mode of the
+    file it replaces.
+
     Raises
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is false.
+    StudyFileError
+        If the study would be larger than :data:`MAX_FILE_BYTES` (it could not be read back).
     """
     path = Path(path)
     fmt = _format_of(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: exists; pass overwrite=True to replace it")
-    text = dumps_study(study, fmt)
-    atomic_write_text(path, text)
+    data = dumps_study(study, fmt).encode("utf-8")
+    if len(data) > MAX_FILE_BYTES:
+        raise StudyFileError(
+            f"{_short(path)}: the study is {len(data):,} bytes as {fmt.upper()}, above the "
+            f"{MAX_FILE_BYTES:,} bytes a study file may have; it could not be read back"
+        )
+    atomic_write(path, data)
     return path
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -8,10 +8,12 @@
   Carlo settings and seed;
 * ``summary.md`` — the same tables in Markdown.
 
-Writing is atomic: everything goes to a temporary folder beside the destination, which
-is renamed into place only when complete, so a failed run leaves no half-written
-report. An existing report is never replaced without ``force=True``. File names are
-fixed; nothing from the study decides where a file goes.
+The folder is checked before anything is simulated. A new report is assembled in a
+temporary folder beside the destination and renamed into place when complete, so a failed
+run leaves no half-written report. A folder holding a report carries a manifest
+(``.hzforecast-report.json``); ``force=True`` replaces such a folder's files one by one,
+each atomically, and refuses any other non-empty folder — it never deletes what a report
+did not write. File names are fixed; nothing from the study decides where a file goes.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ import base64
 import datetime as _dt
 import io
 import os
-import shutil
-import tempfile
 from html import escape
 from pathlib import Path
 
+from ._files import OutputFolder
 from .assess import assess
 from .report_tables import _STATUS_ZH, _pct, check_lang
 from .spec import Study
@@ -244,15 +245,28 @@ def _html(study, results, audit, figures, settings, lang):
     return "\n".join(parts)
 
 
+def md(text) -> str:
+    """Text from a study made inert in Markdown: HTML and Markdown syntax escaped, line
+    breaks joined, table bars escaped (the HTML report escapes the same text as HTML)."""
+    s = " ".join(str(text).split())
+    s = escape(s, quote=False)  # < > & : no raw HTML reaches a Markdown renderer
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
+
+
+# every cell and item starts after "| " or "- ", so only inline syntax needs escaping:
+# emphasis, code, links and images (brackets), strike-through, table bars
+_MD_SPECIAL = set("\\`*_[]|~")
+
+
 def _markdown(study, results, audit, settings, lang):
     tx = _T[lang]
     name = study.name_zh if lang == "zh" else study.name_en
-    lines = [f"# {name}: {tx['title']}", "", tx["meaning"], "", f"## {tx['settings']}", ""]
-    lines += [f"- {k}: {v}" for k, v in settings.items()]
+    lines = [f"# {md(name)}: {tx['title']}", "", tx["meaning"], "", f"## {tx['settings']}", ""]
+    lines += [f"- {md(k)}: {md(v)}" for k, v in settings.items()]
     for sid, res in results.items():
         lines += [
             "",
-            f"## {tx['table']} — {sid}",
+            f"## {tx['table']} — {md(sid)}",
             "",
             f"| {tx['target']} | {tx['year']} | {tx['threshold']} | {tx['source']} | "
             f"{tx['required']} | {tx['anticipated']} | {tx['p_in']} | {tx['p_by']} | "
@@ -265,30 +279,34 @@ def _markdown(study, results, audit, settings, lang):
             src = tx["stated"] if t.status == "stated" else tx["assumed"]
             if r.assessable:
                 status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
-                lines.append(
-                    f"| {t.id} | {t.year} | {t.describe(unit)} | {src} | "
-                    f"{_pct(r.required_growth)} | {_pct(r.anticipated_growth)} | "
-                    f"{r.p_in_year.text()} | {r.p_by_year.text()} | {status} |"
-                )
+                cells = [
+                    t.id,
+                    t.year,
+                    t.describe(unit),
+                    src,
+                    _pct(r.required_growth),
+                    _pct(r.anticipated_growth),
+                    r.p_in_year.text(),
+                    r.p_by_year.text(),
+                    status,
+                ]
             else:
-                lines.append(
-                    f"| {t.id} | {t.year} | {t.describe(unit)} | {src} | — | — | — | — "
-                    f"| {r.reason} |"
-                )
+                cells = [t.id, t.year, t.describe(unit), src, "—", "—", "—", "—", r.reason]
+            lines.append("| " + " | ".join(md(c) for c in cells) + " |")
         for g in res.groups:
             if g.assessable:
-                lines.append(
-                    f"| {tx['group']}: {g.group_id} | | | | | | "
-                    f"{g.p_all_in_year.text()} | {g.p_all_by_year.text()} | |"
-                )
-        lines += ["", f"### {tx['assumptions']}", ""] + [f"- {a}" for a in res.assumed]
-        lines += [f"- {c}" for c in res.corrections]
+                cells = [f"{tx['group']}: {g.group_id}", "", "", "", "", ""]
+                cells += [g.p_all_in_year.text(), g.p_all_by_year.text(), ""]
+                lines.append("| " + " | ".join(md(c) for c in cells) + " |")
+        lines += ["", f"### {tx['assumptions']}", ""] + [f"- {md(a)}" for a in res.assumed]
+        lines += [f"- {md(c)}" for c in res.corrections]
     lines += ["", f"## {tx['audit']}", ""]
     lines += [
-        f"- **{f.severity}** {f.code} [{f.indicator or ''}]: {f.message}" for f in audit.findings
+        f"- **{f.severity}** {md(f.code)} \\[{md(f.indicator or '')}\\]: {md(f.message)}"
+        for f in audit.findings
     ]
     lines += ["", f"## {tx['sources']}", ""]
-    lines += [f"- {s.id} ({s.kind}): {s.title}, {s.date}" for s in study.sources]
+    lines += [f"- {md(s.id)} ({s.kind}): {md(s.title)}, {s.date}" for s in study.sources]
     return "\n".join(lines) + "\n"
 
 
@@ -308,27 +326,19 @@ def write_report(
     Raises
     ------
     FileExistsError
-        ``out`` exists and is not empty, and ``force`` is false.
+        ``out`` holds a report and ``force`` is false.
+    hzforecast._files.OutputError
+        ``out`` cannot be used: a file, a dangling link, a folder that cannot be written, a
+        name the system refuses, or a non-empty folder that is not a report (a ValueError).
     ValueError
-        Unknown scenario or language; ``out`` cannot be written.
+        Unknown scenario or language.
     """
     import numpy as np
 
     from .simulate import simulate
 
     check_lang(lang)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out: {out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise FileExistsError(
-            f"out: {out} exists and is not empty; pass --force (force=True) to replace it"
-        )
-    parent = out.resolve().parent
-    if not parent.exists():
-        raise ValueError(f"out: the parent folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"out: cannot write in {parent}")
+    folder = OutputFolder(out, FILES, force=force)  # before any work: a bad --out fails now
     ids = list(scenarios) if scenarios else [s.id for s in study.scenarios]
     if not ids:
         raise ValueError(f"study {study.id!r} has no scenarios to report")
@@ -358,21 +368,14 @@ def write_report(
     figures = _figures(study, results, paths, lang)
     html = _html(study, results, audit, figures, settings, lang)
     md = _markdown(study, results, audit, settings, lang)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is for sharing
-    try:
-        (tmp / "report.html").write_text(html, encoding="utf-8")
-        (tmp / "summary.md").write_text(md, encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.rename(out, old / "x")
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    from . import __version__
+
+    return folder.write(
+        {"report.html": html, "summary.md": md},
+        {
+            "written_by": "hzforecast",
+            "version": __version__,
+            "study": study.id,
+            "written": settings["written"],
+        },
+    )
