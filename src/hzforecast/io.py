@@ -156,9 +156,8 @@ MAX_TOML_STRUCTURE = 200_000
 # MAX_KEY_PARTS + 1 dot-joined bare or quoted keys in a row. The scan stays linear: a match
 # starts only at the beginning of a key (the look-behind), and possessive quantifiers never
 # backtrack into a run of key characters
-_LONG_KEY = re.compile(
-    r"""(?<![A-Za-z0-9_-])(?:(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}""" % MAX_KEY_PARTS
-)
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+"""
+_LONG_KEY = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_KEY_PART}){{{MAX_KEY_PARTS}}}")
 
 
 def _check_toml_shape(text: str, name: str) -> None:

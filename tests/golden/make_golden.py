@@ -62,8 +62,7 @@ def assessment_numbers(res) -> dict:
     return {
         "targets": {r.id: _target_numbers(r) for r in res.targets},
         "groups": {
-            g.group_id: [_estimate(g.p_all_in_year), _estimate(g.p_all_by_year)]
-            for g in res.groups
+            g.group_id: [_estimate(g.p_all_in_year), _estimate(g.p_all_by_year)] for g in res.groups
         },
     }
 
@@ -81,13 +80,17 @@ def runs():
                     seeds = SEEDS if (method, precision) == ("mc", "single") else SEEDS[:1]
                     for seed in seeds:
                         key = f"{study.id}/{sc.id}/{method}/{precision}/{seed}"
-                        yield key, study, dict(
-                            scenario=sc.id,
-                            n_paths=N_PATHS,
-                            rng=seed,
-                            method=method,
-                            precision=precision,
-                            progress=False,
+                        yield (
+                            key,
+                            study,
+                            dict(
+                                scenario=sc.id,
+                                n_paths=N_PATHS,
+                                rng=seed,
+                                method=method,
+                                precision=precision,
+                                progress=False,
+                            ),
                         )
 
 
