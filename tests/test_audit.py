@@ -67,6 +67,7 @@ def test_targets_without_baseline_are_named(jiaozuo):
 
 def test_target_in_observed_year_is_evaluated(doc):
     doc["indicators"][0]["observations"].append({"year": 2020, "value": 120.0, "source": "src"})
+    doc["scenarios"][0]["base_year"] = 2020  # else the study is refused: 2020 would be ignored
     doc["targets"].append(
         {
             "id": "gdp-2020",
@@ -144,3 +145,95 @@ def test_audit_renders(jiaozuo):
     assert list(frame.columns) == ["severity", "code", "indicator", "message", "numbers"]
     assert len(frame) == len(res)
     assert "<table>" in res._repr_html_()
+
+
+# ---------------------------------------------------------------- slips of the hand (issue 12)
+
+
+def test_percent_for_fraction_growth_is_refused_naming_the_slip(doc):
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 7, "high": 9}
+    with pytest.raises(
+        hz.StudyFileError,
+        match=r"assumptions\[0\]\.growth: a median of 8 means \+800% a year, every year, beyond "
+        r"the limits of −75% and \+300% a year; growth rates are fractions — did you mean "
+        r"0\.08 \(8%\)\?",
+    ):
+        make(doc)
+
+
+def test_a_share_drift_typed_as_percent_is_refused(doc):
+    doc["scenarios"][0]["assumptions"][1]["growth"] = {"dist": "fixed", "value": 5.0}
+    with pytest.raises(hz.StudyFileError, match=r"log-odds scale, beyond the limit of ±ln 4"):
+        make(doc)
+
+
+def test_volatility_typed_as_percent_is_refused(doc):
+    doc["scenarios"][0]["assumptions"][0]["volatility"] = 3
+    with pytest.raises(
+        hz.StudyFileError,
+        match=r"volatility: 3 is a yearly shock of ±300% on the log scale, above the limit of 1; "
+        r"volatilities are fractions — did you mean 0\.03 \(3%\)\?",
+    ):
+        make(doc)
+
+
+def test_implausible_but_possible_assumptions_are_audit_warnings(doc):
+    doc["scenarios"][0]["assumptions"][0].update(
+        growth={"dist": "fixed", "value": 0.8}, volatility=0.4
+    )
+    found = {(f.code, f.severity) for f in make(doc).audit()}
+    assert ("implausible-assumption", "warning") in found
+    msgs = [f.message for f in make(doc).audit().by_code("implausible-assumption")]
+    assert any("multiplies gdp by 18.9 in 5 years" in m and "write 0.008" in m for m in msgs)
+    assert any("volatility 0.4 is a yearly swing of about ±40%" in m for m in msgs)
+
+
+def test_gdp_typed_in_wan_yuan_is_an_audit_error(doc):
+    """The slip the new-user trial made: a 2018 GDP typed in 万元 into an 亿元 indicator was
+    reported 'achieved' at −83% a year, with no finding."""
+    doc["indicators"][0]["observations"] = [
+        {"year": 2010, "value": 60.0, "source": "src"},
+        {"year": 2018, "value": 1_000_000.0, "source": "src"},
+    ]
+    res = make(doc).audit()
+    [jump] = res.by_code("unit-jump")
+    assert jump.severity == "error" and jump.numbers["factor"] == 1e4
+    assert "万 for 亿" in jump.message and "Read as 100 it grows +6.6% a year" in jump.message
+    [t] = res.by_code("target-unit")
+    assert t.severity == "error" and t.numbers["target"] == "gdp-2023"
+    assert res.by_code("target-already-met") == []  # not reported as simply met
+
+
+def test_a_target_typed_in_the_wrong_unit(doc):
+    doc["targets"][0]["value"] = 1_400_000.0  # 140亿元 typed in 万元
+    del doc["targets"][0]["quote"]
+    doc["targets"][0].update(status="assumed", rationale="t", source=None)
+    del doc["targets"][0]["source"]
+    [t] = make(doc).audit().by_code("target-unit")
+    assert t.numbers["factor"] == 1e4 and "would need +7.0%" in t.message
+
+
+def test_ordinary_fast_growth_is_not_a_unit_slip(doc):
+    doc["indicators"][0]["observations"] = [
+        {"year": 2008, "value": 10.0, "source": "src"},
+        {"year": 2018, "value": 100.0, "source": "src"},  # ×10 in 10 years: +26% a year
+    ]
+    assert make(doc).audit().by_code("unit-jump") == []
+
+
+def test_assumption_far_from_history_is_noted(doc):
+    doc["indicators"][0]["observations"] = [
+        {"year": 2008, "value": 50.0, "source": "src"},
+        {"year": 2018, "value": 100.0, "source": "src"},  # +7.2% a year
+    ]
+    doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "fixed", "value": 0.3}
+    [f] = make(doc).audit().by_code("assumption-vs-history")
+    assert f.numbers["history_cagr"] == pytest.approx(2 ** (1 / 10) - 1)
+    assert f.numbers["growth"] == 0.3
+
+
+def test_audit_is_a_list_of_small_checks(jiaozuo):
+    from hzforecast.audit import CHECKS
+
+    together = [f for check in CHECKS for f in check(jiaozuo)]
+    assert sorted(map(repr, together)) == sorted(map(repr, jiaozuo.audit().findings))

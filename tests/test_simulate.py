@@ -377,24 +377,57 @@ def test_bad_arguments(jiaozuo, kwargs, exc, match):
         hz.simulate(jiaozuo, **args)
 
 
-def test_unbounded_growth_for_a_level_is_refused(doc):
+def test_unbounded_growth_for_a_level_is_refused_when_the_study_is_read(doc):
     doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "normal", "mean": 0.05, "sd": 0.02}
     with pytest.raises(
-        SimulationError,
-        match=r"growth must stay above -100% for a level .* "
-        r"support starts at -inf — truncate it",
+        hz.StudyFileError,
+        match=r"scenarios\[0\]\.assumptions\[0\]\.growth: growth must stay above -100% for a "
+        r"level .* the distribution reaches -inf — truncate it",
     ):
-        hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
+        make(doc)
+
+
+def test_a_trend_change_below_minus_100_percent_is_refused(doc):
+    doc["scenarios"][0]["assumptions"][0]["shocks"] = [
+        {
+            "kind": "trend_change",
+            "year": 2020,
+            "growth": {"dist": "uniform", "low": -1.5, "high": 0},
+        }
+    ]
+    with pytest.raises(hz.StudyFileError, match=r"assumptions\[0\]\.shocks\[0\]\.growth: growth"):
+        make(doc)
+
+
+def test_a_count_observed_at_zero_cannot_be_simulated(doc):
+    doc["indicators"][0].update(kind="count", unit="件")
+    doc["indicators"][0]["observations"] = [{"year": 2018, "value": 0.0, "source": "src"}]
+    with pytest.raises(
+        hz.StudyFileError,
+        match=r"assumptions\[0\]: 'gdp' starts from 0 \(observed in 2018\); a count grows on "
+        r"the log scale, which cannot start from zero",
+    ):
+        make(doc)
+
+
+def test_a_base_year_that_would_ignore_later_data_is_refused(doc):
+    doc["indicators"][0]["observations"].append({"year": 2020, "value": 120.0, "source": "src"})
+    with pytest.raises(
+        hz.StudyFileError,
+        match=r"would start from 2018 and ignore its observation of 2020 — set the scenario's "
+        r"base_year to 2020 or later \(it is 2018\)",
+    ):
+        make(doc)
 
 
 def test_start_given_for_observed_indicator_is_refused(doc):
     doc["scenarios"][0]["assumptions"][0]["start"] = {"dist": "uniform", "low": 90.0, "high": 110.0}
     with pytest.raises(
-        SimulationError,
-        match=r"gives a start, but the indicator is observed "
-        r"\(last 2018\); drop the start",
+        hz.StudyFileError,
+        match=r"assumptions\[0\]\.start: 'gdp' is observed \(last in 2018\); an assumed start is "
+        r"only for an indicator with no observation — drop the start",
     ):
-        hz.simulate(make(doc), scenario="base", n_paths=10, rng=1)
+        make(doc)
 
 
 def test_parameter_correlation_that_breaks_psd_after_conversion(doc):

@@ -128,6 +128,7 @@ def test_duplicate_observation_year(doc):
 def test_unsorted_years_are_sorted(doc):
     obs = doc["indicators"][0]["observations"]
     obs.insert(0, {"year": 2019, "value": 107.0, "source": "src"})
+    doc["scenarios"][0]["base_year"] = 2019  # (a scenario from 2018 would ignore 2019)
     s = make(doc)
     assert [o.year for o in s.indicator("gdp").observations] == [2018, 2019]
 
@@ -429,3 +430,24 @@ def test_volatility_below_the_resolution_is_refused(doc, sigma):
         make(doc)
     doc["scenarios"][0]["assumptions"][0]["volatility"] = 0.0  # deterministic is fine
     make(doc)
+
+
+def test_growth_target_typed_as_percent_is_refused(doc):
+    doc["targets"].append(
+        {
+            "id": "g",
+            "indicator": "gdp",
+            "year": 2020,
+            "measure": "growth",
+            "comparator": ">=",
+            "value": 8.0,
+            "status": "assumed",
+            "rationale": "t",
+        }
+    )
+    with pytest.raises(
+        hz.StudyFileError,
+        match=r"targets\[2\]: value: a growth target of 8 is \+800% a year, beyond the limits of "
+        r"−75% and \+300%; growth rates are fractions — did you mean 0\.08 \(8%\)\?",
+    ):
+        make(doc)

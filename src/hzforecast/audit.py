@@ -1,10 +1,13 @@
 """Audit: do a study's figures add up?
 
 Sources make mistakes — the Jiaozuo article prints a 2018 GDP of 14195亿元 in the
-same sentence that says it grew 35-fold from 3.9亿元. :func:`audit` checks a
-study's figures against each other and returns :class:`Finding` objects; it
-never changes the study. Corrections live in the study as marked alternatives
-(:class:`~hzforecast.spec.Correction`) next to the figure as stated.
+same sentence that says it grew 35-fold from 3.9亿元 — and so do people typing them in
+(7 for 7%, 万元 for 亿元). :func:`audit` checks a study's figures against each other and
+returns :class:`Finding` objects; it never changes the study. Corrections live in the study
+as marked alternatives (:class:`~hzforecast.spec.Correction`) next to the figure as stated.
+
+The audit is a list of small checks (:data:`CHECKS`), each a function from a study to its
+findings.
 
 Checks
 ------
@@ -14,6 +17,10 @@ Checks
     suggested, and a carried correction is checked.
 ``correction``
     A stated figure carries a corrected alternative (reported, never applied silently).
+``unit-jump``
+    Two observations whose growth is implausible but becomes ordinary when one of them is
+    read in another unit (×100 for a percentage, ×10⁴ for 万/亿, ×10⁸ for 元/亿): the likely
+    slip is named.
 ``implausible-history``
     A historical CAGR above :data:`IMPLAUSIBLE_CAGR` over several years.
 ``history-vs-plan``
@@ -28,25 +35,60 @@ Checks
     The last observation already meets a later target.
 ``target-implausible``
     The required CAGR exceeds :data:`IMPLAUSIBLE_CAGR`.
+``target-unit``
+    A level target that needs an absurd growth (or decline) from the last observation,
+    and an ordinary one if the target or the observation were in another unit.
 ``no-baseline``
     A level target on an indicator with no observation: scenarios must assume
     a starting level, or the target cannot be assessed.
+``implausible-assumption``
+    A scenario's median growth above :data:`IMPLAUSIBLE_CAGR` a year, or a volatility
+    above :data:`IMPLAUSIBLE_VOLATILITY` (study validation refuses outright nonsense;
+    these are merely implausible).
+``assumption-vs-history``
+    A scenario's median growth far (more than :data:`HISTORY_GAP` a year) from the
+    indicator's own history.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ._scales import cagr
 from .spec import Study, Target
 
-__all__ = ["IMPLAUSIBLE_CAGR", "AuditResult", "Finding", "audit", "required_cagr"]
+__all__ = [
+    "CHECKS",
+    "HISTORY_GAP",
+    "IMPLAUSIBLE_CAGR",
+    "IMPLAUSIBLE_VOLATILITY",
+    "AuditResult",
+    "Finding",
+    "audit",
+    "required_cagr",
+]
 
 #: A sustained growth rate above this (50% a year) is flagged as implausible.
 IMPLAUSIBLE_CAGR = 0.5
+#: A yearly volatility above this (log scale) is flagged: Chinese provincial indicators
+#: swing by at most about 0.25 a year (docs/reference.md).
+IMPLAUSIBLE_VOLATILITY = 0.3
+#: A scenario growth this far from the indicator's history (in growth a year) is reported.
+HISTORY_GAP = 0.15
 #: Relative tolerance for a stated multiple: 增长35倍 is a rounded figure.
 MULTIPLE_RTOL = 0.05
+#: Unit slips the audit recognises: the factor, and what it usually means.
+UNIT_SLIPS = {
+    100.0: "a percentage typed as a number",
+    1e4: "万 for 亿 (or 元 for 万)",
+    1e8: "元 for 亿",
+}
+#: A growth rate that is ordinary for a regional indicator (for the unit-slip checks).
+ORDINARY = (-0.2, 0.4)
 
 Severity = Literal["error", "warning", "info"]
 
@@ -150,37 +192,43 @@ def required_cagr(x0: float, threshold: float, years: float) -> float:
         raise ValueError(f"years: must be positive, got {years}")
     if x0 <= 0 or threshold <= 0:
         raise ValueError(f"x0 and threshold: must be positive, got {x0} and {threshold}")
-    return math.exp(math.log(threshold / x0) / years) - 1.0
+    return cagr(x0, threshold, years)
 
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def audit(study: Study) -> AuditResult:
-    """Check a study's figures against each other.
+def _readings(obs):
+    yield "stated", obs.value
+    if obs.correction is not None:
+        yield "alternative", obs.correction.value
 
-    Parameters
-    ----------
-    study : Study
 
-    Returns
-    -------
-    AuditResult
-        Findings sorted by severity (errors first), then in study order.
+def _ordinary(g: float) -> bool:
+    return ORDINARY[0] <= g <= ORDINARY[1]
 
-    Examples
-    --------
-    >>> import hzforecast as hz
-    >>> res = hz.audit(hz.load_study("jiaozuo-2019"))
-    >>> f = res.by_code("multiple-mismatch")[0]
-    >>> f.indicator, f.numbers["suggested"]
-    ('gdp', 141.95)
-    """
-    out: list[Finding] = []
-    ind = {i.id: i for i in study.indicators}
 
-    # corrections carried in the study
+def _unit_slip(x0: float, x1: float, years: float) -> tuple[float, float] | None:
+    """(factor, growth) when x0 → x1 is an absurd growth that one of :data:`UNIT_SLIPS`
+    makes ordinary (the factor divides x1 when > 1, multiplies it when < 1)."""
+    g = cagr(x0, x1, years)
+    if -0.5 <= g <= 1.0:
+        return None
+    for factor in UNIT_SLIPS:
+        f = factor if x1 > x0 else 1 / factor
+        g_fixed = cagr(x0, x1 / f, years)
+        if _ordinary(g_fixed):
+            return f, g_fixed
+    return None
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_corrections(study: Study) -> list[Finding]:
+    """Corrections carried in the study are reported, never applied silently."""
+    out = []
     for i in study.indicators:
         for o in i.observations:
             if o.correction is not None:
@@ -196,77 +244,79 @@ def audit(study: Study) -> AuditResult:
                         {"year": o.year, "stated": o.value, "alternative": o.correction.value},
                     )
                 )
+    return out
 
+
+def check_claims(study: Study) -> list[Finding]:
+    """Stated multiples, per-capita figures and parts of wholes against the figures."""
+    ind = {i.id: i for i in study.indicators}
+    out = []
     for c in study.claims:
         indicator = ind[c.indicator]
         if c.kind == "multiple":
             out.extend(_check_multiple(c, indicator))
-        elif c.kind == "per_capita":
-            a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
-            if a is None or b is None:
-                out.append(
-                    Finding(
-                        "warning",
-                        "per-capita",
-                        c.indicator,
-                        f"claim {c.id}: no observation of both figures in {c.year}",
-                    )
-                )
-                continue
-            pop = b.value / a.value * c.value
-            qual = " (at least)" if b.qualifier in ("more_than", "at_least") else ""
+            continue
+        a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
+        code = "per-capita" if c.kind == "per_capita" else "part-of"
+        if a is None or b is None:
             out.append(
                 Finding(
-                    "info",
-                    "per-capita",
+                    "warning",
+                    code,
                     c.indicator,
-                    f"{_fmt(b.value)} {ind[c.other].unit} of {c.other} at {_fmt(a.value)} per "
-                    f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
-                    f"({pop / 1e4:.3g}万人) in {c.year}",
-                    {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
+                    f"claim {c.id}: no observation of both figures in {c.year}",
                 )
             )
-        elif c.kind == "part_of":
-            a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
-            if a is None or b is None:
-                out.append(
-                    Finding(
-                        "warning",
-                        "part-of",
-                        c.indicator,
-                        f"claim {c.id}: no observation of both figures in {c.year}",
-                    )
-                )
-                continue
-            share = a.value / b.value
-            if share > 1 + 1e-12:
-                out.append(
-                    Finding(
-                        "error",
-                        "part-of",
-                        c.indicator,
-                        f"{c.indicator} ({_fmt(a.value)}) exceeds {c.other} ({_fmt(b.value)}) in "
-                        f"{c.year}, of which it is stated to be a part",
-                        {"part": a.value, "whole": b.value, "share": share},
-                    )
-                )
-            else:
-                out.append(
-                    Finding(
-                        "info",
-                        "part-of",
-                        c.indicator,
-                        f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
-                        f"({_fmt(a.value)} of {_fmt(b.value)} {indicator.unit})",
-                        {"part": a.value, "whole": b.value, "share": share},
-                    )
-                )
+        elif c.kind == "per_capita":
+            out.append(_per_capita(c, a, b, ind[c.other].unit))
+        else:
+            out.append(_part_of(c, a, b, indicator.unit))
+    return out
 
-    # history: implausible sustained growth, and against the plan
-    growth_targets = {}
+
+def _per_capita(c, a, b, unit) -> Finding:
+    pop = b.value / a.value * c.value
+    qual = " (at least)" if b.qualifier in ("more_than", "at_least") else ""
+    return Finding(
+        "info",
+        "per-capita",
+        c.indicator,
+        f"{_fmt(b.value)} {unit} of {c.other} at {_fmt(a.value)} per "
+        f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
+        f"({pop / 1e4:.3g}万人) in {c.year}",
+        {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
+    )
+
+
+def _part_of(c, a, b, unit) -> Finding:
+    share = a.value / b.value
+    numbers = {"part": a.value, "whole": b.value, "share": share}
+    if share > 1 + 1e-12:
+        return Finding(
+            "error",
+            "part-of",
+            c.indicator,
+            f"{c.indicator} ({_fmt(a.value)}) exceeds {c.other} ({_fmt(b.value)}) in "
+            f"{c.year}, of which it is stated to be a part",
+            numbers,
+        )
+    return Finding(
+        "info",
+        "part-of",
+        c.indicator,
+        f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
+        f"({_fmt(a.value)} of {_fmt(b.value)} {unit})",
+        numbers,
+    )
+
+
+def check_history(study: Study) -> list[Finding]:
+    """Implausible sustained growth, and the history against the plan's growth targets."""
+    growth_targets: dict[str, list[Target]] = {}
     for t in study.targets:
         if t.measure == "growth":
             growth_targets.setdefault(t.indicator, []).append(t)
+    out = []
     for i in study.indicators:
         if i.kind not in ("level", "count") or len(i.observations) < 2:
             continue
@@ -275,52 +325,168 @@ def audit(study: Study) -> AuditResult:
         for label, x1 in _readings(last):
             if first.value <= 0 or x1 <= 0:
                 continue
-            cagr = required_cagr(first.value, x1, span)
-            if cagr > IMPLAUSIBLE_CAGR and span >= 5:
+            g = cagr(first.value, x1, span)
+            if g > IMPLAUSIBLE_CAGR and span >= 5:
                 out.append(
                     Finding(
                         "warning",
                         "implausible-history",
                         i.id,
                         f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
-                        f"{cagr:.1%} a year for {span} years",
-                        {
-                            "from": first.value,
-                            "to": x1,
-                            "years": span,
-                            "cagr": cagr,
-                            "reading": label,
-                        },
+                        f"{g:.1%} a year for {span} years",
+                        {"from": first.value, "to": x1, "years": span, "cagr": g, "reading": label},
                     )
                 )
             for t in growth_targets.get(i.id, []):
                 if t.year <= last.year:
                     continue
-                band = t.describe()
                 out.append(
                     Finding(
                         "info",
                         "history-vs-plan",
                         i.id,
                         f"history {first.year}→{last.year} ({label} figure) grew "
-                        f"{cagr:.1%} a year; "
-                        f"target {t.id} asks {band} in {t.year}",
-                        {"history_cagr": cagr, "target": t.id, "reading": label},
+                        f"{g:.1%} a year; target {t.id} asks {t.describe()} in {t.year}",
+                        {"history_cagr": g, "target": t.id, "reading": label},
                     )
                 )
+    return out
 
+
+def check_unit_jumps(study: Study) -> list[Finding]:
+    """Consecutive observations whose growth is absurd in one unit and ordinary in another."""
+    out = []
+    for i in study.indicators:
+        if i.kind not in ("level", "count"):
+            continue
+        obs = [o for o in i.observations if o.value > 0]
+        for a, b in itertools.pairwise(obs):
+            if b.correction is not None:  # the study already reads this figure differently
+                continue
+            slip = _unit_slip(a.value, b.value, b.year - a.year)
+            if slip is None:
+                continue
+            factor, g_fixed = slip
+            big = factor if factor > 1 else 1 / factor
+            word = "larger" if factor > 1 else "smaller"
+            out.append(
+                Finding(
+                    "error",
+                    "unit-jump",
+                    i.id,
+                    f"{a.year}→{b.year}: {_fmt(a.value)} → {_fmt(b.value)} {i.unit} is "
+                    f"{cagr(a.value, b.value, b.year - a.year):+.0%} a year; the {b.year} figure "
+                    f"is about {big:g} times {word} than its history allows — "
+                    f"{UNIT_SLIPS[big]}? Read as {_fmt(b.value / factor)} it grows "
+                    f"{g_fixed:+.1%} a year",
+                    {"from": a.value, "to": b.value, "factor": factor, "cagr_if_fixed": g_fixed},
+                )
+            )
+    return out
+
+
+def check_targets(study: Study) -> list[Finding]:
+    """Each target against the observations: evaluated, already met, implausible, a unit
+    slip, or without a baseline."""
+    ind = {i.id: i for i in study.indicators}
+    out = []
     for t in study.targets:
         out.extend(_check_target(t, ind[t.indicator], study))
+    return out
 
+
+def check_assumptions(study: Study) -> list[Finding]:
+    """Scenario assumptions that are implausible, or far from the indicator's history."""
+    out = []
+    for sc in study.scenarios:
+        years = sc.end_year - sc.base_year
+        for a in sc.assumptions:
+            ind = study.indicator(a.indicator)
+            where = f"scenario {sc.id!r}"
+            if a.volatility > IMPLAUSIBLE_VOLATILITY:
+                out.append(
+                    Finding(
+                        "warning",
+                        "implausible-assumption",
+                        ind.id,
+                        f"{where}: volatility {a.volatility:g} is a yearly swing of about "
+                        f"±{a.volatility:.0%}; Chinese provincial indicators swing by at most "
+                        f"about 25% — if {a.volatility:g} was meant as a percentage, write "
+                        f"{a.volatility / 100:g}",
+                        {"scenario": sc.id, "volatility": a.volatility},
+                    )
+                )
+            if ind.kind == "share" or a.growth_scale != "rate":
+                continue
+            g = a.growth.median()
+            if g > IMPLAUSIBLE_CAGR:
+                out.append(
+                    Finding(
+                        "warning",
+                        "implausible-assumption",
+                        ind.id,
+                        f"{where}: a median growth of {g:.0%} a year multiplies {ind.id} by "
+                        f"{(1 + g) ** years:,.3g} in {years} years — if {g:g} was meant as a "
+                        f"percentage, write {g / 100:g}",
+                        {"scenario": sc.id, "growth": g},
+                    )
+                )
+            hist = [o for o in ind.observations if o.value > 0 and o.year <= sc.base_year]
+            if len(hist) >= 2:
+                h = cagr(hist[0].value, _corrected(hist[-1]), hist[-1].year - hist[0].year)
+                if abs(g - h) > HISTORY_GAP:
+                    out.append(
+                        Finding(
+                            "info",
+                            "assumption-vs-history",
+                            ind.id,
+                            f"{where} assumes {g:.1%} a year (median); the history "
+                            f"{hist[0].year}→{hist[-1].year} grew {h:.1%} a year",
+                            {"scenario": sc.id, "growth": g, "history_cagr": h},
+                        )
+                    )
+    return out
+
+
+def _corrected(o) -> float:
+    return o.correction.value if o.correction is not None else o.value
+
+
+#: The audit's checks, in order. Each takes a study and returns its findings.
+CHECKS: tuple[Callable[[Study], list[Finding]], ...] = (
+    check_corrections,
+    check_claims,
+    check_unit_jumps,
+    check_history,
+    check_targets,
+    check_assumptions,
+)
+
+
+def audit(study: Study) -> AuditResult:
+    """Check a study's figures against each other.
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AuditResult
+        Findings sorted by severity (errors first), then in the order of :data:`CHECKS`.
+
+    Examples
+    --------
+    >>> import hzforecast as hz
+    >>> res = hz.audit(hz.load_study("jiaozuo-2019"))
+    >>> f = res.by_code("multiple-mismatch")[0]
+    >>> f.indicator, f.numbers["suggested"]
+    ('gdp', 141.95)
+    """
+    out = [f for check in CHECKS for f in check(study)]
     order = {"error": 0, "warning": 1, "info": 2}
     out.sort(key=lambda f: order[f.severity])
     return AuditResult(study.id, tuple(out))
-
-
-def _readings(obs):
-    yield "stated", obs.value
-    if obs.correction is not None:
-        yield "alternative", obs.correction.value
 
 
 def _check_multiple(c, indicator):
@@ -380,48 +546,21 @@ def _check_multiple(c, indicator):
 
 
 def _check_target(t: Target, indicator, study):
-    out = []
     what = (
         f"target {t.id} ({t.describe(indicator.unit if t.measure == 'level' else '')} in {t.year})"
     )
     obs = indicator.observations
     if t.measure == "level" and not obs and indicator.derived is None:
-        has_start = any(
-            (a := sc.assumption(indicator.id)) is not None and a.start is not None
-            for sc in study.scenarios
-        )
-        if has_start:
-            out.append(
-                Finding(
-                    "warning",
-                    "no-baseline",
-                    indicator.id,
-                    f"{what}: no observed level; scenarios assume a starting level, so the "
-                    f"answer rests on that assumption",
-                    {"target": t.id},
-                )
-            )
-        else:
-            out.append(
-                Finding(
-                    "warning",
-                    "no-baseline",
-                    indicator.id,
-                    f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
-                    f"until a starting level is supplied",
-                    {"target": t.id},
-                )
-            )
-        return out
+        return [_no_baseline(t, indicator, study, what)]
     if t.measure != "level" or not obs:
         if t.measure in ("growth", "cagr") and obs:
-            out.extend(_evaluate_growth_target(t, indicator, what))
-        return out
+            return _evaluate_growth_target(t, indicator, what)
+        return []
     # an observed target year is evaluated, not forecast
     o = indicator.observation(t.year)
     if o is not None:
         met = bool(t.met_by(o.value))
-        out.append(
+        return [
             Finding(
                 "info",
                 "target-met" if met else "target-missed",
@@ -430,13 +569,31 @@ def _check_target(t: Target, indicator, study):
                 f"(evaluated from the observation, not forecast)",
                 {"target": t.id, "observed": o.value, "met": met},
             )
-        )
-        return out
+        ]
     last = obs[-1]
     if last.year >= t.year:
-        return out
+        return []
     years = t.year - last.year
+    out = []
     for label, x0 in _readings(last):
+        if x0 > 0 and t.value > 0 and indicator.kind in ("level", "count"):
+            slip = _unit_slip(x0, t.value, years)
+            if slip is not None:
+                factor, g_fixed = slip
+                out.append(
+                    Finding(
+                        "error",
+                        "target-unit",
+                        indicator.id,
+                        f"{what}: from the {label} {last.year} figure {_fmt(x0)} it needs "
+                        f"{cagr(x0, t.value, years):+.0%} a year; with the target "
+                        f"{'divided' if factor > 1 else 'multiplied'} by "
+                        f"{max(factor, 1 / factor):g} ({UNIT_SLIPS[max(factor, 1 / factor)]}?) "
+                        f"it would need {g_fixed:+.1%} — check the units of both",
+                        {"target": t.id, "factor": factor, "from": x0},
+                    )
+                )
+                continue
         if bool(t.met_by(x0)) and t.comparator == ">=":
             out.append(
                 Finding(
@@ -464,23 +621,38 @@ def _check_target(t: Target, indicator, study):
     return out
 
 
+def _no_baseline(t, indicator, study, what) -> Finding:
+    has_start = any(
+        (a := sc.assumption(indicator.id)) is not None and a.start is not None
+        for sc in study.scenarios
+    )
+    if has_start:
+        msg = (
+            f"{what}: no observed level; scenarios assume a starting level, so the "
+            f"answer rests on that assumption"
+        )
+    else:
+        msg = (
+            f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
+            f"until a starting level is supplied"
+        )
+    return Finding("warning", "no-baseline", indicator.id, msg, {"target": t.id})
+
+
 def _evaluate_growth_target(t, indicator, what):
-    out = []
     hist = indicator.history()
     base = t.base_year if t.measure == "cagr" else t.year - 1
-    if base is None:
-        return out
-    if t.year in hist and base in hist:
-        g = required_cagr(hist[base], hist[t.year], t.year - base)
-        met = bool(t.met_by(g))
-        out.append(
-            Finding(
-                "info",
-                "target-met" if met else "target-missed",
-                indicator.id,
-                f"{what}: observed {g:.2%} — {'met' if met else 'missed'} (evaluated from the "
-                f"observations, not forecast)",
-                {"target": t.id, "observed": g, "met": met},
-            )
+    if base is None or t.year not in hist or base not in hist:
+        return []
+    g = cagr(hist[base], hist[t.year], t.year - base)
+    met = bool(t.met_by(g))
+    return [
+        Finding(
+            "info",
+            "target-met" if met else "target-missed",
+            indicator.id,
+            f"{what}: observed {g:.2%} — {'met' if met else 'missed'} (evaluated from the "
+            f"observations, not forecast)",
+            {"target": t.id, "observed": g, "met": met},
         )
-    return out
+    ]

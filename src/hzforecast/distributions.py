@@ -84,6 +84,32 @@ class _Dist(BaseModel):
         return f"{self.dist}({fields})"  # type: ignore[attr-defined]
 
 
+#: The most extreme uniforms the engine can draw (53-bit floats in (0, 1)).
+_EXTREME_U = np.array([2.0**-53, 0.5, 1.0 - 2.0**-53])
+
+
+def _check_finite(dist) -> None:
+    """Every value the engine can draw, and the mean, must be finite floats: ``mu = 1000``
+    would give a log-normal whose every draw is ``inf``."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            q = dist.ppf(_EXTREME_U)
+            m = dist.mean()
+        except (OverflowError, ValueError, ZeroDivisionError):
+            q, m = np.full(3, np.inf), math.inf
+    if not (np.all(np.isfinite(q)) and math.isfinite(m)):
+        fields = ", ".join(
+            f"{k}={v:g}" for k, v in dist.model_dump().items() if k != "dist" and v is not None
+        )
+        raise ValueError(
+            f"{dist.dist}({fields}): its draws or its mean are beyond the range of a float "
+            f"(quantiles {q[0]:g}, {q[1]:g}, {q[2]:g}; mean {m:g})"
+        )
+
+
 def _check_mode(low, mode, high):
     if not (low <= mode <= high and high > low):
         raise ValueError(
@@ -125,6 +151,7 @@ class Uniform(_Dist):
     def _check(self):
         if not self.high > self.low:
             raise ValueError(f"high: must be greater than low ({self.low}), got {self.high}")
+        _check_finite(self)
         return self
 
     def _frozen(self):
@@ -142,6 +169,7 @@ class Triangular(_Dist):
     @model_validator(mode="after")
     def _check(self):
         _check_mode(self.low, self.mode, self.high)
+        _check_finite(self)
         return self
 
     def _frozen(self):
@@ -177,6 +205,7 @@ class Normal(_Dist):
                 f"normal: truncation [{self.low}, {self.high}] leaves no probability mass "
                 f"for mean={self.mean_}, sd={self.sd}"
             )
+        _check_finite(self)
         return self
 
     def _frozen(self):
@@ -199,6 +228,7 @@ class LogNormal(_Dist):
     @model_validator(mode="after")
     def _check(self):
         _check_truncation(self.low, self.high, "lognormal")
+        _check_finite(self)
         return self
 
     def _frozen(self):
@@ -226,6 +256,7 @@ class Pert(_Dist):
     @model_validator(mode="after")
     def _check(self):
         _check_mode(self.low, self.mode, self.high)
+        _check_finite(self)
         return self
 
     def _frozen(self):
@@ -249,6 +280,7 @@ class StudentT(_Dist):
     @model_validator(mode="after")
     def _check(self):
         _check_truncation(self.low, self.high, "studentt")
+        _check_finite(self)
         return self
 
     def _frozen(self):

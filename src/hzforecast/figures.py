@@ -242,8 +242,10 @@ def parse_figure(text: str) -> Figure:
 
     m = _MULTIPLE_RE.match(s)
     if m:
-        n = float(m["num"])
+        n = _finite(m["num"], text)
         if m["unit"] == "番":  # 翻N番: doubled N times
+            if n > 1000:
+                raise FigureError(f"text: {text!r} doubles {n:g} times, beyond any figure")
             return Figure(2.0**n, "倍", "exact", text, kind="multiple_of")
         kind = (
             "multiple_of" if m["to"] in ("到", "为") or m["verb"] is None else "multiple_increase"
@@ -266,7 +268,7 @@ def parse_figure(text: str) -> Figure:
 
     m = _RANGE_RE.match(s)
     if m:
-        lo, hi = float(m["lo"]), float(m["hi"])
+        lo, hi = _finite(m["lo"], text), _finite(m["hi"], text)
         if hi < lo:
             raise FigureError(f"text: range {text!r} has its upper end below its lower end")
         unit = _check_unit(_normalise_unit(m["unit"]), text)
@@ -281,4 +283,12 @@ def parse_figure(text: str) -> Figure:
         qualifier = "more_than"
     unit = _check_unit(_normalise_unit(m["unit"]), text)
     # measure words that only count things (项, 件, 个, 家) are kept as the unit
-    return Figure(float(m["num"]), unit, qualifier, text)
+    return Figure(_finite(m["num"], text), unit, qualifier, text)
+
+
+def _finite(digits: str, text: str) -> float:
+    """The number written ``digits``, refused when it is beyond the range of a float."""
+    v = float(digits)
+    if not math.isfinite(v):
+        raise FigureError(f"text: the number in {text[:40]!r} is too large")
+    return v

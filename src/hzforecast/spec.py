@@ -56,6 +56,17 @@ Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Text = Annotated[str, Field(max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
+#: Smallest non-zero yearly volatility an assumption may give (see :class:`Assumption`).
+MIN_VOLATILITY = 1e-4
+#: Largest yearly volatility (log or log-odds scale). A yearly shock of σ = 1 moves a level
+#: by a factor e ≈ 2.7 in one year out of three; Chinese provincial indicators swing by at
+#: most about 0.25 (docs/reference.md). Larger values are slips ("3" for 3%).
+MAX_VOLATILITY = 1.0
+#: Largest |median yearly log drift| an assumption may give: ln 4, i.e. growth between
+#: −75% and +300% a year, every year (for a share, odds ×4 or ÷4 a year). Beyond it a
+#: growth is nonsense for a plan's horizon — usually a percentage typed for a fraction.
+MAX_DRIFT = math.log(4.0)
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -372,8 +383,19 @@ class Target(_Spec):
                 )
         elif self.high is not None:
             raise ValueError(f"high: only allowed with comparator 'between', got {self.high}")
-        if self.measure in ("growth", "cagr") and self.value <= -1:
-            raise ValueError(f"value: a growth rate must be > -1 (-100%), got {self.value}")
+        if self.measure in ("growth", "cagr"):
+            for name in ("value", "high"):
+                v = getattr(self, name)
+                if v is None:
+                    continue
+                if v <= -1:
+                    raise ValueError(f"{name}: a growth rate must be > -1 (-100%), got {v}")
+                if abs(math.log1p(v)) > MAX_DRIFT:
+                    hint = f" — did you mean {v / 100:g} ({v:g}%)?" if abs(v) >= 1 else ""
+                    raise ValueError(
+                        f"{name}: a growth target of {v:g} is {v:+.0%} a year, beyond the limits "
+                        f"of −75% and +300%; growth rates are fractions{hint}"
+                    )
         if self.base_year is not None:
             if self.measure != "cagr":
                 raise ValueError("base_year: only meaningful for measure 'cagr'")
@@ -490,7 +512,7 @@ class Assumption(_Spec):
     indicator: Id
     growth: Distribution
     growth_scale: Literal["rate", "log"] = "rate"
-    volatility: Finite = Field(ge=0, le=5)
+    volatility: Finite = Field(ge=0)
     start: Distribution | None = None
     start_year: Year | None = None
     shocks: tuple[Shock, ...] = ()
@@ -503,6 +525,12 @@ class Assumption(_Spec):
     def _check(self):
         if self.start_year is not None and self.start is None:
             raise ValueError("start_year: only meaningful with start")
+        if self.volatility > MAX_VOLATILITY:
+            raise ValueError(
+                f"volatility: {self.volatility:g} is a yearly shock of ±{self.volatility:.0%} on "
+                f"the log scale, above the limit of {MAX_VOLATILITY:g}; volatilities are "
+                f"fractions — did you mean {self.volatility / 100:g} ({self.volatility:g}%)?"
+            )
         if 0 < self.volatility < MIN_VOLATILITY:
             raise ValueError(
                 f"volatility: expected 0 (deterministic) or at least {MIN_VOLATILITY:g} "
@@ -514,10 +542,6 @@ class Assumption(_Spec):
         if self.status == "assumed" and not self.rationale:
             raise ValueError("rationale: required for an assumed assumption")
         return self
-
-
-#: Smallest non-zero yearly volatility an assumption may give (see :class:`Assumption`).
-MIN_VOLATILITY = 1e-4
 
 
 def _check_correlation_matrix(m: np.ndarray, names) -> None:
@@ -538,6 +562,91 @@ def _check_correlation_matrix(m: np.ndarray, names) -> None:
     eig = np.linalg.eigvalsh(m)
     if eig[0] < -1e-10:
         raise ValueError(f"matrix: not positive semi-definite (smallest eigenvalue {eig[0]:.6g})")
+
+
+def anchor_year(sc: Scenario, a: Assumption, indicator: Indicator) -> int:
+    """The year an indicator's simulation starts from in a scenario: an assumed start's year;
+    else its last observation at or before the scenario's base year, or its first one if
+    all are later; else the base year (an index)."""
+    if a.start is not None:
+        return a.start_year or sc.base_year
+    obs = [o for o in indicator.observations if o.year <= sc.end_year]
+    if obs:
+        before = [o for o in obs if o.year <= sc.base_year]
+        return (before[-1] if before else obs[0]).year
+    return sc.base_year
+
+
+def _check_simulable(sc: Scenario, a: Assumption, indicator: Indicator, where: str) -> None:
+    """What the engine needs of an assumption, checked when the study is read rather than
+    when it is first simulated."""
+    if a.start is not None and indicator.observations:
+        raise ValueError(
+            f"{where}.start: {a.indicator!r} is observed (last in "
+            f"{indicator.observations[-1].year}); an assumed start is only for an indicator "
+            f"with no observation — drop the start"
+        )
+    anchor = anchor_year(sc, a, indicator)
+    if anchor >= sc.end_year:
+        raise ValueError(
+            f"{where}: {a.indicator!r} starts in {anchor}, not before the scenario's end_year "
+            f"{sc.end_year}"
+        )
+    later = [o.year for o in indicator.observations if anchor < o.year <= sc.end_year]
+    if later:
+        raise ValueError(
+            f"{where}: the simulation of {a.indicator!r} would start from {anchor} and ignore "
+            f"its observation of {later[-1]} — set the scenario's base_year to {later[-1]} or "
+            f"later (it is {sc.base_year})"
+        )
+    o = indicator.observation(anchor)
+    if o is not None and indicator.kind in ("level", "count") and o.value <= 0:
+        raise ValueError(
+            f"{where}: {a.indicator!r} starts from {o.value:g} (observed in {anchor}); a "
+            f"{indicator.kind} grows on the log scale, which cannot start from zero — model it "
+            f"from a later year, or as an index of its growth"
+        )
+    if a.growth_scale == "rate" and indicator.kind != "share":
+        dists = [("growth", a.growth)] + [
+            (f"shocks[{k}].growth", s.growth)
+            for k, s in enumerate(a.shocks)
+            if s.kind == "trend_change"
+        ]
+        for name, dist in dists:
+            lo = dist.support()[0]
+            if not lo > -1:
+                raise ValueError(
+                    f"{where}.{name}: growth must stay above -100% for a level (its log drift "
+                    f"is ln(1+g)); the distribution reaches {lo:g} — truncate it (for example "
+                    f"a normal with low = -0.5)"
+                )
+    for k, s in enumerate(a.shocks):
+        if s.year <= anchor:
+            raise ValueError(
+                f"{where}.shocks[{k}].year: must be after the start {anchor}, got {s.year}"
+            )
+
+
+def _check_growth_plausible(a: Assumption, kind: str, where: str) -> None:
+    """A median yearly drift beyond ±ln 4 (:data:`MAX_DRIFT`) is refused, naming the slip."""
+    med = a.growth.median()
+    log_drift = a.growth_scale == "log" or kind == "share"
+    drift = med if log_drift else (math.log1p(med) if med > -1 else -math.inf)
+    if abs(drift) <= MAX_DRIFT:
+        return
+    if log_drift:
+        scale = "log-odds" if kind == "share" else "log"
+        what = f"a median drift of {med:g} a year on the {scale} scale"
+        limit = f"beyond the limit of ±ln 4 = ±{MAX_DRIFT:.3f}"
+    else:
+        what = f"a median of {med:g} means {med:+.0%} a year, every year"
+        limit = "beyond the limits of −75% and +300% a year"
+    hint = (
+        f"; growth rates are fractions — did you mean {med / 100:g} ({med:g}%)?"
+        if abs(med) >= 1
+        else ""
+    )
+    raise ValueError(f"{where}: {what}, {limit}{hint}")
 
 
 class Correlation(_Spec):
@@ -719,6 +828,7 @@ class Study(_Spec):
                     )
                 if indicator.kind == "rate":
                     raise ValueError(f"{where}.indicator: rate indicators are not simulated")
+                _check_growth_plausible(a, indicator.kind, f"{where}.growth")
                 if a.start is not None:
                     lo, hi = a.start.support()
                     try:
@@ -739,6 +849,7 @@ class Study(_Spec):
                             )
                     except ValueError as exc:
                         raise ValueError(str(exc)) from None
+                _check_simulable(sc, a, indicator, where)
         return self
 
     def _check_derivation_cycles(self, ind) -> None:
