@@ -482,8 +482,10 @@ def test_zero_count_reported_as_bound(doc):
         (0.0003, 0.0001, "0.0003 ± 1.0e-04"),  # would read 0.000
         (2.6e-7, 2.2e-7, "2.6e-07 ± 2.2e-07"),
         (0.99996, 2e-5, "0.999960 ± 2.0e-05"),  # would read 1.000
-        (0.0, 0.0, "0.000 ± 0.0e+00"),  # an exact smoothed zero stays 0
-        (1.0, 0.0, "1.000 ± 0.0e+00"),
+        # every path's conditional probability rounded to 0 (or 1): the run cannot tell the
+        # value from 0, and says so, as for a count of 0
+        (0.0, 0.0, "< 0.001"),
+        (1.0, 0.0, "> 0.999"),
     ],
 )
 def test_small_probabilities_never_read_as_zero_or_one(value, se, text):

@@ -93,6 +93,10 @@ SAMPLE_MAX = 1 << 16
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
 
+#: An estimator with no spread whose mean is within this many standard errors of the
+#: reference estimator is exact; farther away, its values were rounded (underflow).
+EXACT_Z = 5.0
+
 #: Progress thresholds of the Open SDG / Statistics Canada method on the ratio
 #: anticipated growth / required growth.
 ON_TRACK, FAR_OFF = 0.95, 0.60
@@ -165,10 +169,13 @@ class Estimate:
 
     @property
     def bound(self) -> str | None:
-        """``"<"`` when no path met it (report < 1/N), ``">"`` when all did."""
-        if self.estimator == "indicator" and self.count == 0:
+        """``"<"`` when no path met it, or every path's conditional probability rounded to 0
+        (report < 1/N: the run cannot tell the value from 0); ``">"`` when all did."""
+        if self.estimator == "exact":
+            return None
+        if self.value == 0.0 or (self.estimator == "indicator" and self.count == 0):
             return "<"
-        if self.estimator == "indicator" and self.count == self.n:
+        if self.value == 1.0 or (self.estimator == "indicator" and self.count == self.n):
             return ">"
         return None
 
@@ -212,8 +219,9 @@ def _estimate(acc: _Acc, n: int, method: str, rep_means=None, smoothed=False) ->
     # every path contributes a probability in [0, 1], so the mean is in [0, 1] up to the
     # rounding of the sums: this only removes that rounding (a few ulp)
     value = min(max(value, 0.0), 1.0)
-    if not smoothed and (count == 0 or count == n):
-        # no spread to measure: report the binomial (Wilson) bound for N trials
+    if (not smoothed and (count == 0 or count == n)) or value in (0.0, 1.0):
+        # no spread to measure (no path met it, all did, or every path's conditional
+        # probability rounded to 0 or 1): report the binomial (Wilson) bound for N trials
         se = 0.0
         n_eff = float(n)
     elif se > 0:
@@ -830,6 +838,7 @@ def _block_stats(plans, groups, model, method, states, theta, block):
         c_in = int(np.count_nonzero(hit_T))
         c_by = int(by_counts[-1])
         alt = None
+        excess = None  # v_by - v_in (>= 0), for a smoothed by-year estimate
         if p.smooth is not None:
             v_in = _smoothed_prob(p, s, theta, states)
             if before is None:  # one year in the window: "by" and "in" are the same event
@@ -841,8 +850,9 @@ def _block_stats(plans, groups, model, method, states, theta, block):
                 # parameter integrated out given the shocks
                 idx = np.flatnonzero(before)
                 last = _last_prob(p, s, theta, states, idx)
+                excess = 1.0 - last
                 v_by = np.array(v_in)
-                v_by[idx] += 1.0 - last
+                v_by[idx] += excess
                 others = []
                 if p.survival:
                     others.append(_survival_by(p, s, theta, states))
@@ -856,9 +866,15 @@ def _block_stats(plans, groups, model, method, states, theta, block):
                     )
         else:
             v_in, v_by = hit_T, acc_by
+        sums_in = _accumulate(v_in, method, c_in)
+        sums_by = _accumulate(v_by, method, c_by)
+        if excess is not None:
+            # the sum as P(in)'s sum plus the non-negative excess: floating-point addition
+            # is monotone, so P(by year) >= P(in year) holds to the last bit
+            sums_by.s1 = sums_in.s1 + float(np.sum(excess))
         stats = {
-            "in": _accumulate(v_in, method, c_in),
-            "by": _accumulate(v_by, method, c_by),
+            "in": sums_in,
+            "by": sums_by,
             "by_alt": alt,
             "by_counts": by_counts,
             "rep": rep,
@@ -910,10 +926,14 @@ def _block_stats(plans, groups, model, method, states, theta, block):
             # P(all by) = P(all in) + P(all by, not all in): unbiased, and >= the in-year
             # value path by path
             v_by = prod + (all_by & ~all_in)
+        g_in = _accumulate(prod if product else all_in, method, ci)
+        g_by = _accumulate(v_by if product else all_by, method, cb)
+        if product:  # as for a target: P(all by) >= P(all in) to the last bit
+            g_by.s1 = g_in.s1 + float(np.count_nonzero(all_by & ~all_in))
         out_g.append(
             {
-                "in": _accumulate(prod if product else all_in, method, ci),
-                "by": _accumulate(v_by if product else all_by, method, cb),
+                "in": g_in,
+                "by": g_by,
                 "rep": rep,
                 "n": n,
             }
@@ -942,17 +962,30 @@ def _combine(accs, reps, ns, method, n_total, n_rep, smoothed):
     return _estimate(total, n_total, method, rep_means, smoothed=smoothed)
 
 
-def _min_variance_weights(cov: np.ndarray) -> np.ndarray:
+def _min_variance_weights(
+    cov: np.ndarray, means: np.ndarray | None = None, se: np.ndarray | None = None
+) -> np.ndarray:
     """Weights w >= 0 with sum 1 minimising wᵀ·cov·w (a few estimators: active set).
 
     Without the sign constraint w ∝ cov⁻¹·1; an estimator whose weight comes out negative
     is dropped and the rest solved again. Two estimators reproduce the clipped λ of
-    λ·A + (1-λ)·B, λ = (v_b - c)/(v_a + v_b - 2c)."""
+    λ·A + (1-λ)·B, λ = (v_b - c)/(v_a + v_b - 2c).
+
+    An estimator with no spread at all is exact and takes all the weight — unless its
+    mean lies more than :data:`EXACT_Z` standard errors ``se`` from the first (reference)
+    estimator's ``means``: then its values are not exact but rounded (every path's
+    conditional probability underflowed to 0, say), and it is left out."""
     k = cov.shape[0]
     var = np.diag(cov)
-    if var.min() <= 0.0:  # an exact estimator (no spread at all) takes all the weight
+    if var.min() <= 0.0:
+        j = int(np.argmin(var))
+        if means is None or abs(means[j] - means[0]) <= EXACT_Z * se[0]:
+            w = np.zeros(k)  # exact: it takes all the weight
+            w[j] = 1.0
+            return w
+        keep = [i for i in range(k) if i != j]
         w = np.zeros(k)
-        w[int(np.argmin(var))] = 1.0
+        w[keep] = _min_variance_weights(cov[np.ix_(keep, keep)], means[keep], se[keep])
         return w
     active = list(range(k))
     while True:
@@ -993,11 +1026,16 @@ def _combine_many(accs, cross, reps, ns, method, n_total, n_rep):
             comoment += np.outer(dm, dm) * tot[0].nu * block[0].nu / (tot[0].nu + block[0].nu)
         comoment += cross[b]
         tot = [_merge(tot[i], block[i]) for i in range(k)]
+    means = np.array([t.s1 for t in tot]) / n_total
     if method == "qmc":
         rep = np.column_stack([_rep_means(a, reps, ns, n_rep) for a in accs])
-        w = _min_variance_weights(np.cov(rep, rowvar=False))
+        cov = np.cov(rep, rowvar=False)
+        se = np.sqrt(np.diag(cov) / n_rep)
+        w = _min_variance_weights(cov, means, se)
         return _estimate(tot[0], n_total, method, rep @ w, smoothed=True)
-    w = _min_variance_weights(comoment)  # common factor 1/(nu-1) does not change w
+    nu = tot[0].nu
+    se = np.sqrt(np.diag(comoment) / max(nu - 1, 1) / nu)
+    w = _min_variance_weights(comoment, means, se)  # a common factor does not change w
     s1 = float(sum(wi * t.s1 for wi, t in zip(w, tot, strict=True)))
     m2 = float(w @ comoment @ w)
     mixed = _Acc(s1, s1 / n_total, max(m2, 0.0), tot[0].nu, tot[0].count)
@@ -1254,6 +1292,13 @@ def _finish(study, model, plans, group_specs, per_block, layout, seed, smoothing
                 n,
                 layout.n_replicates,
             )
+            if e_by.value < e_in.value:
+                # the mixture dipped below P(in year) by Monte Carlo noise (the two are near
+                # equal); the first estimator is >= the in-year one path by path, so it keeps
+                # P(by year) >= P(in year) exactly
+                e_by = _combine(
+                    [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
+                )
         else:
             e_by = _combine(
                 [s["by"] for s in stats], reps, ns, method, n, layout.n_replicates, smoothed
