@@ -1,5 +1,6 @@
 """Backtests and batch forecasts: the rows, the scores and the command."""
 
+import io
 import json
 import math
 
@@ -79,6 +80,7 @@ def test_forecast_table_matches_fit():
         "upper_95",
         "q0.05",
         "p_reach",
+        "note",
         "n_obs",
         "method",
     ]
@@ -121,12 +123,31 @@ def test_forecast_command(tmp_path, capsys):
     ("content", "extra", "match"),
     [
         ("series,year,val\na,2018,1\n", [], r"missing column\(s\) \['value'\]"),
-        ("series,year,value\na,2018,x\n", [], r"row 2, column 'value': expected a number, got 'x'"),
-        ("series,year,value\na,2018.5,1\n", [], r"row 2, column 'year': expected a whole year"),
+        ("series,year,value\na,2018,x\n", [], r"line 2, column 'value': expected a number, got"),
+        ("series,year,value\na,2018.5,1\n", [], r"line 2, column 'year': expected a whole year"),
         (
             "series,year,value\na,2018,1\na,2018,2\n",
             [],
-            r"row 3: duplicate year 2018 for series 'a'",
+            r"line 3: duplicate year 2018 for series 'a'",
+        ),
+        (
+            "series,year,value\na,2014,1\na,2015,1,234\n",
+            [],
+            r"line 3: 4 fields, the header has 3 — a number with a thousands separator must be "
+            r"quoted",
+        ),
+        ("series,year,value\na,2018,nan\n", [], r"line 2, column 'value': expected a number"),
+        ("series,year,value\na,2018,inf\n", [], r"line 2, column 'value': expected a number"),
+        ("series,year,value\n,2018,1\n", [], r"line 2, column 'series': empty series name"),
+        (
+            "series,year,value\na,2018,1\na,2019,2\n",
+            ["--levels", "0.8"],
+            r"levels: 0\.8 asks for a 0\.8% interval; levels are percentages — did you mean 80\?",
+        ),
+        (
+            "series,year,value\na,2018,1\na,2019,2\n",
+            ["--horizon", "1000000000"],
+            r"horizon: 1000000000 years after 2019 goes past 2100",
         ),
         (
             "series,year,value\na,2018,-1\na,2019,2\n",
@@ -146,7 +167,10 @@ def test_forecast_command_errors(tmp_path, capsys, content, extra, match):
 
     f = tmp_path / "in.csv"
     f.write_text(content, encoding="utf-8")
-    assert main(["forecast", str(f), "--horizon", "2", *extra]) == 2
+    args = ["forecast", str(f), "--horizon", "2", *extra]
+    if "--horizon" in extra:
+        args = ["forecast", str(f), *extra]
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert re.search(match, err) and len(err.strip().splitlines()) == 1
 
@@ -165,3 +189,46 @@ def test_batch_forecast_with_an_executor_is_identical():
     with ProcessPoolExecutor(2) as ex:
         parallel = forecast_table(data, horizon=3, executor=ex, chunk_series=7)
     assert serial.equals(parallel)
+
+
+def test_forecast_reads_exactly_what_the_file_says(tmp_path, capsys):
+    """Issue 12, item 8: names pandas would take for missing values are names; a quoted
+    thousands separator is a number; line numbers are the file's; output has a BOM, short
+    numbers and whole years."""
+    f = tmp_path / "in.csv"
+    f.write_text(
+        "\ufeffseries,year,value\n"
+        "NA,2014,1\nNA,2018,2\nnull,2014,1\nnull,2018,2\nNone,2014,1\nNone,2018,2\n"
+        'nan,2014,1\nnan,2018,2\n焦作,2014,"1,234.5"\n焦作,2018,"1,500"\n',
+        encoding="utf-8",
+    )
+    assert main(["forecast", str(f), "--horizon", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\ufeffseries,year,")
+    table = pd.read_csv(io.StringIO(out[1:]), keep_default_na=False, dtype={"series": str})
+    assert table["series"].tolist() == ["NA", "null", "None", "nan", "焦作"]
+    assert table["year"].tolist() == [2019] * 5 and "2019.0" not in out
+    median = out.splitlines()[-1].split(",")[3]
+    assert len(median.replace(".", "").lstrip("0")) <= 10  # ten significant digits, not 17
+    assert main(["forecast", str(f), "--horizon", "1", "--no-bom"]) == 0
+    assert capsys.readouterr().out.startswith("series,")
+
+
+def test_one_unassessable_target_does_not_abort_the_batch():
+    data = pd.DataFrame(
+        {"series": ["a", "a", "b", "b"], "year": [2010, 2018, 2010, 2018], "value": [1, 2, 1, 2.0]}
+    )
+    targets = pd.DataFrame(
+        {"series": ["a", "b", "b"], "year": [2018, 2025, 2020], "threshold": [3.0, 4.0, 2.5]}
+    )
+    out = forecast_table(data, horizon=2, targets=targets)
+    a = out[out.series == "a"]
+    assert a.note.iloc[0] == "target not assessed: 2018 is not after the last observation (2018)"
+    b = out[out.series == "b"]
+    assert b.year.tolist() == list(range(2019, 2026))  # forecast out to the 2025 target
+    p = b.set_index("year").p_reach
+    rb = hz.fit(pd.Series({2010: 1.0, 2018: 2.0}, name="b"))
+    assert p[2025] == pytest.approx(rb.prob_reach(4.0, 2025))
+    assert p[2020] == pytest.approx(rb.prob_reach(2.5, 2020))
+    with pytest.raises(ValueError, match=r"targets: series 'c' is not in the data"):
+        forecast_table(data, horizon=2, targets=targets.assign(series="c"))

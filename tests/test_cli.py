@@ -1,12 +1,14 @@
 """The command line: show, audit, run; one clear line and a non-zero exit on bad input."""
 
 import json
+import math
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
+import hzforecast as hz
 from hzforecast.cli import main
 
 
@@ -66,13 +68,14 @@ def test_run_csv_and_json_agree(capsys):
     _, out_json, _ = run(capsys, *args, "--format", "json")
     from io import StringIO
 
-    frame = pd.read_csv(StringIO(out_csv))
-    data = json.loads(out_json)
+    assert out_csv.startswith("\ufeff")  # Excel reads the Chinese
+    frame = pd.read_csv(StringIO(out_csv[1:]))
+    data = json.loads(out_json, parse_constant=_refuse)
     rows = data["results"][0]["targets"]
     assert data["results"][0]["method"] == "qmc"
     m = frame.set_index("id").loc["mengniu-2019"]
     j = next(r for r in rows if r["id"] == "mengniu-2019")
-    assert m.p_in_year == pytest.approx(j["p_in_year"], rel=1e-12)
+    assert m.p_in_year == pytest.approx(j["p_in_year"], rel=1e-9)  # CSV: 10 digits
     assert set(frame.scenario) == {"pessimistic"} and set(frame.seed) == {2}
 
 
@@ -113,3 +116,113 @@ def test_console_script_runs():
         check=True,
     )
     assert "multiple-mismatch" in out.stdout
+
+
+def _refuse(token):
+    raise ValueError(f"not JSON: {token}")
+
+
+def test_json_output_is_strict_json_even_at_the_extremes(capsys, tmp_path):
+    """Issue 12, item 9: a level observed at 5e-324 made --format json write Infinity (and a
+    required growth of inf, where the true value is finite)."""
+    from .conftest import base_doc, make
+
+    doc = base_doc()
+    doc["indicators"][0]["observations"][0].update(value=5e-324)
+    del doc["indicators"][0]["observations"][0]["text"]
+    path = tmp_path / "tiny.json"
+    hz.write_study(make(doc), path)
+    code, out, err = run(capsys, "run", str(path), "--paths", "4096", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out, parse_constant=_refuse)  # NaN / Infinity would raise
+    row = next(r for r in data["results"][0]["targets"] if r["id"] == "gdp-2023")
+    # from 5e-324 to 140 in 5 years: exp((ln 140 - ln 5e-324) / 5) - 1, finite
+    expected = math.expm1((math.log(140.0) - math.log(5e-324)) / 5)
+    assert row["required_growth"] == pytest.approx(expected, rel=1e-12)
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    import os
+
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _cli(*argv):
+    return subprocess.Popen(
+        [sys.executable, "-m", "hzforecast", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_ctrl_c_during_run_is_one_line_and_exit_130():
+    import signal
+    import time
+
+    p = _cli("run", "jiaozuo-2019", "--paths", "50000000", "--no-progress")
+    time.sleep(3)  # past start-up, into the simulation
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err == "hzforecast: interrupted\n" and out == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_killed_worker_is_one_line_and_exit_1():
+    import os
+    import signal
+    import time
+
+    p = _cli("run", "jiaozuo-2019", "--paths", "50000000", "--workers", "2", "--no-progress")
+    deadline = time.monotonic() + 60
+    workers = []
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = [c for c in _children(p.pid) if c != p.pid]
+    assert workers, "no worker process started"
+    time.sleep(1)
+    os.kill(workers[-1], signal.SIGKILL)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 1 and out == ""
+    assert err.startswith("hzforecast: error: a worker process died") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (
+            ["run", "jiaozuo-2019", "--paths", "1"],
+            "n_paths: at least 100 paths are needed for a probability and its Monte Carlo error",
+        ),
+        (
+            [
+                "sensitivity",
+                "jiaozuo-2019",
+                "--target",
+                "mengniu-2019",
+                "--method",
+                "sobol",
+                "--paths",
+                "2",
+            ],
+            "n_base: at least 64 base points are needed",
+        ),
+    ],
+)
+def test_too_few_paths_are_refused_not_misdiagnosed(capsys, argv, match):
+    """Issue 12, item 10: --paths 1 claimed the parameters overflow; 2-3 paths and 2 Sobol'
+    base points gave meaningless numbers without a word."""
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and match in err and err.count("\n") == 1

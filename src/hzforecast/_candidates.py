@@ -171,7 +171,7 @@ class SampleFitResult(_Scale):
     def forecast(self, horizon: int, *, levels=(80, 95), quantiles=None):
         from .fit import _check_horizon
 
-        _check_horizon(horizon)
+        _check_horizon(horizon, self.last_year)
         x = self._back(self.samples(horizon))
         return self._table(
             horizon, levels, quantiles, lambda: x.mean(axis=0), lambda p: np.quantile(x, p, axis=0)

@@ -53,6 +53,7 @@ import numpy as np
 from scipy import special
 
 from ._rng import as_seed_sequence, describe_seed
+from ._scales import cagr
 from .distributions import Fixed, Triangular, Uniform
 from .simulate import (
     BLOCK,
@@ -1216,7 +1217,7 @@ def _growth_summaries(plan: _TargetPlan, g_T, x_T):
                     else (t.high if plan.start_value > t.high else plan.start_value)
                 )
             years = plan.t_index - plan.anchor
-            required = (k / plan.start_value) ** (1 / years) - 1
+            required = cagr(plan.start_value, k, years)
         else:
             required = np.nan
         gaps = vals / t.value - 1  # monotone in the value, so quantiles map over
@@ -1492,6 +1493,7 @@ def assess(
         if study is None or study.id != paths.study_id:
             raise ValueError(f"study: pass the study the paths came from ({paths.study_id!r})")
         model = paths.model
+        _check_enough_paths(paths.n_paths)
         layout = BlockLayout(paths.n_paths, paths.method, paths.n_replicates, BLOCK)
         plans, group_specs = _plans(study, model, targets, groups, smoothing, paths.method)
         per_block = [
@@ -1520,6 +1522,7 @@ def assess(
         )
     seq = as_seed_sequence(rng)
     layout = _layout(n_paths, method, n_replicates)
+    _check_enough_paths(n_paths)
     model = compile_model(study, scenario, corrections=corrections, precision=precision)
     plans, group_specs = _plans(study, model, targets, groups, smoothing, method)
     fn = partial(_block_stats_fn, plans, group_specs, model, method)
@@ -1550,6 +1553,19 @@ def assess(
         smoothing,
         list(model.notes),
     )
+
+
+#: The fewest paths an assessment takes: below this a Monte Carlo standard error is itself
+#: too uncertain to report (one path has none at all).
+MIN_PATHS = 100
+
+
+def _check_enough_paths(n: int) -> None:
+    if n < MIN_PATHS:
+        raise ValueError(
+            f"n_paths: at least {MIN_PATHS} paths are needed for a probability and its Monte "
+            f"Carlo error to mean anything, got {n}"
+        )
 
 
 def _plans(study, model, targets, groups, smoothing, method):

@@ -4,58 +4,109 @@
 per series and forecast year with the mean, median, interval bounds, requested
 quantiles and — where a target (``series, year, threshold``) is given — the
 probability of reaching it. The command ``hzforecast forecast FILE.csv`` wraps it.
+
+Reading is exact: :func:`read_long_csv` takes every field as written. A series named
+``NA``, ``null`` or ``nan`` is a series of that name (pandas would drop it as missing), a row
+with more fields than the header is refused with its line number (an unquoted ``1,234``
+is two fields, not a thousands separator), and a number must be a plain decimal — a quoted
+``"1,234"`` with thousands separators is read as 1234.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import re
+
 import numpy as np
 
+from ._files import read_capped
 from .fit import GrowthPrior, fit
 
 __all__ = ["forecast_table", "read_long_csv", "read_targets_csv"]
 
+#: A CSV file of series may be at most this large.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
-def _need_columns(df, need, name):
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{name}: missing column(s) {missing}; expected {need}, got {list(df.columns)}"
-        )
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_YEAR = re.compile(r"^[+-]?\d+$")
 
 
-def _numeric(df, col, name, *, integer=False):
-    import pandas as pd
+def _number(text: str, where: str) -> float:
+    t = text.strip()
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if not _NUMBER.match(t):
+        raise ValueError(f"{where}: expected a number, got {text!r}")
+    v = float(t)
+    if not math.isfinite(v):
+        raise ValueError(f"{where}: {text!r} is beyond the range of a number")
+    return v
 
-    vals = pd.to_numeric(df[col], errors="coerce")
-    bad = vals.isna() & df[col].notna() | df[col].isna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
-            f"{name}: row {i + 2}, column {col!r}: expected a number, got {df[col].iloc[i]!r}"
-        )
-    if integer and np.any(vals != np.round(vals)):
-        i = int(np.flatnonzero((vals != np.round(vals)).to_numpy())[0])
-        raise ValueError(
-            f"{name}: row {i + 2}, column {col!r}: expected a whole year, got {df[col].iloc[i]!r}"
-        )
-    return vals.astype(int) if integer else vals.astype(float)
+
+def _year(text: str, where: str) -> int:
+    t = text.strip()
+    if not _YEAR.match(t):
+        raise ValueError(f"{where}: expected a whole year, got {text!r}")
+    return int(t)
 
 
 def _read_table(path, value: str):
-    """Read ``series,year,<value>``: columns present, years whole, values numbers."""
+    """Read ``series,year,<value>`` exactly: every row has the header's number of fields,
+    years are whole numbers, values plain finite numbers; nothing is guessed to be missing."""
     import pandas as pd
 
     name = str(path)
     try:
-        df = pd.read_csv(path, dtype={"series": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name}: cannot read as CSV ({exc})") from None
-    cols = ["series", "year", value]
-    _need_columns(df, cols, name)
-    df = df[cols].copy()
-    df["year"] = _numeric(df, "year", name, integer=True)
-    df[value] = _numeric(df, value, name)
-    return df
+        raw = read_capped(path, MAX_CSV_BYTES)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM (as Excel writes) is not part of the header
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{name}: empty file; expected a header series,year,{value}")
+        header = [h.strip() for h in header]
+        need = ["series", "year", value]
+        missing = [c for c in need if c not in header]
+        if missing:
+            raise ValueError(f"{name}: missing column(s) {missing}; expected {need}, got {header}")
+        cols = [header.index(c) for c in need]
+        rows = []
+        for fields in reader:
+            line = reader.line_num
+            if not fields:
+                continue  # a blank line
+            if len(fields) != len(header):
+                raise ValueError(
+                    f"{name}: line {line}: {len(fields)} fields, the header has {len(header)}"
+                    ' — a number with a thousands separator must be quoted ("1,234")'
+                    if len(fields) > len(header)
+                    else f"{name}: line {line}: {len(fields)} fields, the header has {len(header)}"
+                )
+            s, y, v = (fields[c] for c in cols)
+            if not s.strip():
+                raise ValueError(f"{name}: line {line}, column 'series': empty series name")
+            rows.append(
+                (
+                    s,
+                    _year(y, f"{name}: line {line}, column 'year'"),
+                    _number(v, f"{name}: line {line}, column {value!r}"),
+                    line,
+                )
+            )
+    except csv.Error as exc:
+        raise ValueError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
+    df = pd.DataFrame(rows, columns=["series", "year", value, "line"])
+    return df.astype({"series": object, "year": np.int64, value: np.float64, "line": np.int64})
 
 
 def read_long_csv(path) -> object:
@@ -65,15 +116,15 @@ def read_long_csv(path) -> object:
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise ValueError(
-            f"{path}: row {i + 2}: duplicate year {df.year.iloc[i]} for series "
+            f"{path}: line {df.line.iloc[i]}: duplicate year {df.year.iloc[i]} for series "
             f"{df.series.iloc[i]!r}"
         )
-    return df
+    return df.drop(columns="line")
 
 
 def read_targets_csv(path) -> object:
     """Read and check ``series,year,threshold``."""
-    return _read_table(path, "threshold")
+    return _read_table(path, "threshold").drop(columns="line")
 
 
 def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
@@ -87,15 +138,46 @@ def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
             res = fit(s, model="bayes-growth", prior=prior)
         except ValueError as exc:  # InsufficientDataError is a ValueError too
             raise ValueError(f"series {name!r}: {exc}") from None
-        f = res.forecast(horizon, levels=levels, quantiles=quantiles)
+        mine = {y: k for (sn, y), k in tmap.items() if sn == str(name)}
+        # far enough for every target of this series that lies after its last observation
+        h = max([horizon] + [y - res.last_year for y in mine if y > res.last_year])
+        try:
+            f = res.forecast(h, levels=levels, quantiles=quantiles)
+        except ValueError as exc:
+            raise ValueError(f"series {name!r}: {exc}") from None
+        numeric = f.drop(columns="year").to_numpy(dtype=float)
+        if not np.all(np.isfinite(numeric[:, 1:])):  # the mean may be undefined (NaN)
+            raise ValueError(
+                f"series {name!r}: its forecast leaves the range of a number within "
+                f"{h} years; check its values and units"
+            )
         f.insert(0, "series", str(name))
         if tmap:
-            f["p_reach"] = [
-                res.prob_reach(tmap[(str(name), int(y))], int(y))
-                if (str(name), int(y)) in tmap
-                else np.nan
-                for y in f["year"]
-            ]
+            p, notes = [], []
+            for y in f["year"]:
+                k = mine.get(int(y))
+                if k is None:
+                    p.append(np.nan)
+                    notes.append("")
+                    continue
+                try:
+                    p.append(res.prob_reach(k, int(y)))
+                    notes.append("")
+                except ValueError as exc:  # the threshold cannot be reached on this scale
+                    p.append(np.nan)
+                    notes.append(f"target not assessed: {exc}")
+            f["p_reach"] = p
+            f["note"] = notes
+            for y in sorted(y for y in mine if y <= res.last_year):
+                # a target in an observed year is not forecast: one row says so
+                row = {c: np.nan for c in f.columns}
+                row.update(
+                    series=str(name),
+                    year=y,
+                    note=f"target not assessed: {y} is not after the last observation "
+                    f"({res.last_year})",
+                )
+                f = pd.concat([pd.DataFrame([row]), f], ignore_index=True)
         f["n_obs"] = len(res.years)
         f["method"] = res.method
         frames.append(f)
@@ -120,13 +202,17 @@ def forecast_table(
     data : pandas.DataFrame
         Columns ``series, year, value``.
     horizon : int
-        Years after each series' last observation.
+        Years after each series' last observation (a series with a later target is
+        forecast far enough to reach it).
     levels : tuple of float
-        Interval levels (``lower_80``, ``upper_80``, …).
+        Interval levels in percent (``lower_80``, ``upper_80``, …).
     quantiles : list of str or float, optional
         Extra quantiles, each a column ``q`` + the number as given (``q0.05``).
     targets : pandas.DataFrame, optional
-        Columns ``series, year, threshold``: adds ``p_reach`` = P(value ≥ threshold).
+        Columns ``series, year, threshold``: adds ``p_reach`` = P(value ≥ threshold) and a
+        ``note`` column. A target that cannot be assessed (a year already observed, a
+        threshold a level cannot take) gets NaN and its reason in ``note``; the rest of the
+        batch goes on. A target on an unknown series is an error.
     executor : concurrent.futures.Executor, optional
         Fits chunks of ``chunk_series`` series in parallel; the table is identical.
 
@@ -134,19 +220,32 @@ def forecast_table(
     -------
     pandas.DataFrame
         One row per series and year: ``series, year, mean, median, lower_*, upper_*,
-        q*, p_reach``, plus ``n_obs`` and ``method``.
+        q*, p_reach, note``, plus ``n_obs`` and ``method``.
     """
     import pandas as pd
 
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon: must be a whole number >= 1, got {horizon!r}")
+    for lev in levels:
+        if isinstance(lev, int | float) and not isinstance(lev, bool) and 0 < lev < 1:
+            raise ValueError(
+                f"levels: {lev:g} asks for a {lev:g}% interval; levels are percentages — did "
+                f"you mean {lev * 100:g}?"
+            )
     tmap = {}
     if targets is not None:
         for s, y, k in targets[["series", "year", "threshold"]].itertuples(index=False):
             tmap[(str(s), int(y))] = float(k)
+    names = {str(n) for n in data["series"]}
+    unknown = sorted({s for s, _ in tmap if s not in names})
+    if unknown:
+        raise ValueError(
+            f"targets: series {unknown[0]!r} is not in the data (have {sorted(names)[:5]}"
+            f"{' …' if len(names) > 5 else ''})"
+        )
     items = [
         (name, g["year"].to_numpy(int), g["value"].to_numpy(float))
-        for name, g in data.groupby("series", sort=False)
+        for name, g in data.groupby("series", sort=False, dropna=False)
     ]
     chunks = [items[i : i + chunk_series] for i in range(0, len(items), chunk_series)]
     if executor is None:
@@ -161,13 +260,4 @@ def forecast_table(
     if not frames:
         raise ValueError("data: no series")
     out = pd.concat(frames, ignore_index=True)
-    if tmap:
-        have = set(zip(out["series"], out["year"].astype(int), strict=True))
-        missing = [k for k in tmap if k not in have]
-        if missing:
-            s, y = missing[0]
-            raise ValueError(
-                f"targets: series {s!r} year {y} is not among the forecasts "
-                f"(unknown series, or outside the horizon)"
-            )
-    return out
+    return out.astype({"year": np.int64})

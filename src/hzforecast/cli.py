@@ -20,8 +20,11 @@ Errors print one line to standard error and exit with status 2 (bad input) or 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import sys
+from concurrent.futures import BrokenExecutor
 
 import numpy as np
 
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, default=20190128, help="seed (default 20190128)")
     s.add_argument("--method", choices=["mc", "antithetic", "qmc"], default="mc")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    s.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
     s.add_argument("--lang", choices=["en", "zh"], default="en")
     s.add_argument(
         "--corrections",
@@ -132,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quantiles", default=None, help="extra quantiles, e.g. 0.05,0.5,0.95")
     s.add_argument("--targets", default=None, help="CSV with columns series,year,threshold")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
     s.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
     return p
 
@@ -143,6 +148,24 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     try:
         return _dispatch(args)
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, the shell's code for SIGINT; results are printed only when
+        # complete and reports are written atomically, so nothing is half-written
+        print("hzforecast: interrupted", file=sys.stderr)
+        return 130
+    except BrokenExecutor:
+        print(
+            "hzforecast: error: a worker process died (killed, or out of memory); nothing was "
+            "written — rerun with fewer --workers or --paths",
+            file=sys.stderr,
+        )
+        return 1
+    except MemoryError:
+        print(
+            "hzforecast: error: out of memory; nothing was written — rerun with fewer --paths",
+            file=sys.stderr,
+        )
+        return 1
     except StudyFileError as exc:
         first = str(exc).splitlines()
         more = f" (and {len(first) - 1} more problem(s))" if len(first) > 1 else ""
@@ -259,18 +282,11 @@ def _run(study, args) -> int:
             f.insert(2, "method", r.method)
             f.insert(3, "seed", args.seed)
             frames.append(f)
-        sys.stdout.write(pd.concat(frames, ignore_index=True).to_csv(index=False))
+        _write_csv(pd.concat(frames, ignore_index=True), bom=not args.no_bom)
     else:
         out = []
         for r in results:
-            frame = r.to_frame()
-            rows = [
-                {
-                    k: (None if isinstance(v, float) and v != v else _plain(v))
-                    for k, v in row.items()
-                }
-                for row in frame.to_dict(orient="records")
-            ]
+            rows = r.to_frame().to_dict(orient="records")
             out.append(
                 {
                     "scenario": r.scenario_id,
@@ -282,18 +298,26 @@ def _run(study, args) -> int:
                     "targets": rows,
                 }
             )
-        print(json.dumps({"study": study.id, "results": out}, ensure_ascii=False, indent=2))
+        print(_json({"study": study.id, "results": out}, indent=2))
     return 0
 
 
+@contextlib.contextmanager
 def _pool(workers: int):
-    """A process pool for ``--workers`` > 1, else a no-op context (serial, same numbers)."""
-    import contextlib
+    """A process pool for ``--workers`` > 1, else nothing (serial, the same numbers). On an
+    error or Ctrl-C the pool is shut down without waiting for queued work."""
+    if workers <= 1:
+        yield None
+        return
     from concurrent.futures import ProcessPoolExecutor
 
-    if workers > 1:
-        return ProcessPoolExecutor(workers)
-    return contextlib.nullcontext(None)
+    ex = ProcessPoolExecutor(workers)
+    try:
+        yield ex
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
 
 
 def _pow2(n: int) -> int:
@@ -356,13 +380,9 @@ def _forecast(args) -> int:
             executor=ex,
         )
     if args.format == "csv":
-        sys.stdout.write(table.to_csv(index=False))
+        _write_csv(table, bom=not args.no_bom)
     else:
-        rows = [
-            {k: (None if isinstance(v, float) and v != v else _plain(v)) for k, v in r.items()}
-            for r in table.to_dict(orient="records")
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        print(_json(table.to_dict(orient="records"), indent=1))
     return 0
 
 
@@ -370,11 +390,31 @@ def _int_if_whole(v: float):
     return int(v) if float(v).is_integer() else v
 
 
-def _plain(v):
-    """numpy scalars to Python numbers, full precision."""
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
+def _write_csv(frame, *, bom: bool) -> None:
+    """CSV on standard output: ten significant digits (not seventeen), whole years as
+    integers, and a UTF-8 byte-order mark first so that Excel shows Chinese text (``--no-bom``
+    leaves it out for tools that do not expect it)."""
+    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    sys.stdout.write(("\ufeff" if bom else "") + text)
+
+
+def _json(obj, indent: int) -> str:
+    """Strict JSON (RFC 8259): numpy scalars as Python numbers at full precision, and a
+    number that is not finite (NaN for "not computed", an overflowed ±inf) as null —
+    ``json.dumps`` would write ``NaN`` and ``Infinity``, which JSON parsers refuse."""
+
+    def plain(v):
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        return v
+
+    return json.dumps(plain(obj), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

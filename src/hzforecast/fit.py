@@ -178,7 +178,7 @@ class _Scale:
         """The forecast table: ``quantile(p)`` gives the natural-scale p-quantile by year."""
         import pandas as pd
 
-        _check_horizon(horizon)
+        _check_horizon(horizon, self.last_year)
         levels = _check_levels(levels)
         quantiles = _check_quantiles(quantiles)
         out = {
@@ -283,7 +283,7 @@ class FitResult(_Scale):
             predictive does not exist; ``mean`` is that of the log-normal with the same
             location and variance (NaN when df ≤ 2).
         """
-        _check_horizon(horizon)
+        _check_horizon(horizon, self.last_year)
         loc, scale, df = self.predictive(np.arange(1, horizon + 1))
 
         def mean():
@@ -318,7 +318,7 @@ class FitResult(_Scale):
         """
         from ._rng import as_seed_sequence
 
-        _check_horizon(horizon)
+        _check_horizon(horizon, self.last_year)
         if isinstance(n_paths, bool) or not isinstance(n_paths, int) or n_paths < 1:
             raise ValueError(f"n_paths: must be a positive int, got {n_paths!r}")
         gen = np.random.default_rng(as_seed_sequence(rng))
@@ -411,9 +411,18 @@ def _logit_t_mean(loc, scale, df):
     return np.array([special.expit(m + s * q).mean() for m, s in zip(locs, scales, strict=True)])
 
 
-def _check_horizon(h):
+def _check_horizon(h, last_year: int):
+    """A forecast horizon: a whole number of years that stays within the years a study may
+    hold (up to :data:`hzforecast.spec.YEAR_MAX`, 2100)."""
+    from .spec import YEAR_MAX
+
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
         raise ValueError(f"horizon: must be a whole number >= 1, got {h!r}")
+    if last_year + h > YEAR_MAX:
+        raise ValueError(
+            f"horizon: {h} years after {last_year} goes past {YEAR_MAX}, the last year "
+            f"hzforecast models (at most {YEAR_MAX - last_year})"
+        )
 
 
 def _check_levels(levels):

@@ -202,6 +202,10 @@ def ishigami(x, a: float = 7.0, b: float = 0.1):
     return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
 
 
+#: The fewest base points :func:`sobol_indices` takes.
+MIN_BASE = 64
+
+
 def _evaluate_design(plans, dummy, theta):
     """P(every target in ``plans`` met | each column of parameters): exact, vectorised."""
     from .assess import _smoothed_prob
@@ -236,6 +240,11 @@ def sobol_indices(
     from .assess import _group_specs, _plan_targets
     from .simulate import _ppf, compile_model
 
+    if isinstance(n_base, int) and not isinstance(n_base, bool) and n_base < MIN_BASE:
+        raise ValueError(
+            f"n_base: at least {MIN_BASE} base points are needed for Sobol' indices to be "
+            f"more than noise (2 gave a first-order index of -0.48), got {n_base}"
+        )
     model = compile_model(study, scenario)
     group_ids = {g.id for g in study.groups}
     if target in group_ids:
