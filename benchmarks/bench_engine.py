@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import hzforecast as hz
-from hzforecast.simulate import BLOCK, compile_model
+from hzforecast._engine import BLOCK, compile_model
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import best_of, synthetic_study

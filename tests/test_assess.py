@@ -12,12 +12,14 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 import hzforecast as hz
+from hzforecast import _assess, _engine
 from hzforecast import closedform as cf
-from hzforecast.assess import progress_status, wilson_interval
+from hzforecast.assess import progress_status
 from hzforecast.distributions import Triangular
 from hzforecast.simulate import BLOCK, SimulationError
 
 from .conftest import make
+from .oracles import agrees, yearly_rule
 
 P_GDP = cf.prob_level(100, 140, growth=0.07, sigma=0.05, years=5)
 P_SHARE = cf.prob_share(0.2, 0.25, drift=0.05, sigma=0.1, years=5)
@@ -168,17 +170,17 @@ def test_joint_probability_against_bivariate_normal(doc):
 def test_by_year_against_a_second_implementation(doc):
     """P(by year) has no closed form under annual monitoring: compare with a plain loop."""
     res = hz.assess(make(doc), ["gdp-2023"], scenario="base", n_paths=2**16, rng=2)
-    rng = np.random.default_rng(12345)
-    n = 200_000
-    hit = np.zeros(n, dtype=bool)
-    x = np.full(n, math.log(100.0))
-    for _ in range(5):
-        x = x + math.log(1.07) + 0.05 * rng.standard_normal(n)
-        hit |= x >= math.log(140.0)
-    p2 = hit.mean()
-    se2 = math.sqrt(p2 * (1 - p2) / n)
+    oracle = yearly_rule(
+        start=math.log(100.0),
+        drift=math.log(1.07),
+        sigma=0.05,
+        years=5,
+        met=lambda k, x: x >= math.log(140.0),
+        n=200_000,
+        seed=12345,
+    )
     e = res["gdp-2023"].p_by_year
-    assert abs(e.value - p2) <= 4 * math.hypot(e.se, se2)
+    assert agrees(e.value, e.se, oracle)
     curve = res["gdp-2023"].by_year_curve
     assert list(curve) == [2019, 2020, 2021, 2022, 2023]
     assert all(a <= b for a, b in zip(list(curve.values()), list(curve.values())[1:], strict=False))
@@ -187,15 +189,16 @@ def test_by_year_against_a_second_implementation(doc):
 
 
 def test_in_year_never_exceeds_by_year(jiaozuo):
-    """Counted, P(in) <= P(by) path by path; smoothed, the by-year estimate mixes in an
-    estimator that is not ordered path by path, so the order holds within the error."""
+    """P(in) <= P(by) exactly, counted or smoothed, under every method."""
     for sc in ("baseline", "pessimistic"):
         for smoothing in (True, False):
-            res = hz.assess(jiaozuo, scenario=sc, n_paths=2**13, rng=1, smoothing=smoothing)
-            for r in res.targets:
-                if r.assessable:
-                    slack = 4 * math.hypot(r.p_in_year.se, r.p_by_year.se) if smoothing else 0
-                    assert r.p_in_year.value <= r.p_by_year.value + slack + 1e-15, r.id
+            for method in ("mc", "antithetic", "qmc"):
+                res = hz.assess(
+                    jiaozuo, scenario=sc, n_paths=2**13, rng=1, smoothing=smoothing, method=method
+                )
+                for r in res.targets:
+                    if r.assessable:
+                        assert r.p_in_year.value <= r.p_by_year.value, r.id
             for g in res.groups:
                 assert g.p_all_in_year.value <= g.p_all_by_year.value
 
@@ -240,13 +243,11 @@ def test_growth_by_year_against_closed_form(doc, comparator):
     within(counted["g"].p_by_year, exact)
 
 
-@pytest.mark.parametrize("comparator", [">=", "<=", "between"])
-@pytest.mark.parametrize("measure", ["level", "cagr"])
-def test_sequential_conditioning_against_a_plain_loop(doc, comparator, measure):
-    """The conditioning estimator of P(by) alone (not mixed), against a direct simulation."""
-    from hzforecast.assess import _plan_targets, _survival_by
-    from hzforecast.simulate import paths_blocks
+# ------------------------------------------------------------ by-year estimators, generically
 
+
+def _level_or_cagr_case(doc, measure, comparator):
+    """A GDP target (from 100 in 2018, growth ~ U(0, 10%), σ 5%) and its yearly rule."""
     lo, hi = (1.25, 1.45) if comparator == "between" else (1.3, 1.3)
     if comparator == "<=":
         lo = hi = 1.05
@@ -269,56 +270,34 @@ def test_sequential_conditioning_against_a_plain_loop(doc, comparator, measure):
             t["high"] = hi**0.2 - 1
     doc["targets"].append(t)
     doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
-    study = make(doc)
-    paths = hz.simulate(study, scenario="base", n_paths=2**15, rng=3, precision="double")
-    [p] = _plan_targets(study, paths.model, [study.target("x")], strict=True)
-    assert p.survival
-    v = np.concatenate([_survival_by(p, st["gdp"], th, st) for st, th, _ in paths_blocks(paths)])
-    est, se = v.mean(), v.std(ddof=1) / math.sqrt(v.size)
-    # second implementation: the yearly rule applied to fresh paths
-    rng = np.random.default_rng(99)
-    n = 400_000
-    g = rng.uniform(0.0, 0.1, n)
-    x = np.full(n, math.log(100.0))
-    hit = np.zeros(n, dtype=bool)
-    for k in range(1, 6):
-        x = x + np.log1p(g) + 0.05 * rng.standard_normal(n)
-        a = math.log(100.0) + (k / 5 * math.log(lo) if measure == "cagr" else math.log(lo))
-        b = math.log(100.0) + (k / 5 * math.log(hi) if measure == "cagr" else math.log(hi))
-        hit |= {">=": x >= a, "<=": x <= b, "between": (x >= a) & (x <= b)}[comparator]
-    p2 = hit.mean()
-    assert abs(est - p2) <= 4 * math.hypot(se, math.sqrt(p2 * (1 - p2) / n)), (est, p2, se)
-    # and the mixed estimate that assess reports agrees too
-    e = hz.assess(study, ["x"], scenario="base", n_paths=2**15, rng=3)["x"].p_by_year
-    assert abs(e.value - p2) <= 4 * math.hypot(e.se, math.sqrt(p2 * (1 - p2) / n))
+    x0 = math.log(100.0)
+
+    def bar(k, r):
+        return x0 + (k / 5 * math.log(r) if measure == "cagr" else math.log(r))
+
+    def met(k, x):
+        a, b = bar(k, lo), bar(k, hi)
+        return {">=": x >= a, "<=": x <= b, "between": (x >= a) & (x <= b)}[comparator]
+
+    return "gdp", dict(
+        start=x0, drift=lambda r, n: np.log1p(r.uniform(0.0, 0.1, n)), sigma=0.05, met=met
+    )
 
 
-@pytest.mark.parametrize("comparator", [">=", "<="])
-@pytest.mark.parametrize("kind", ["level-uniform", "share-triangular"])
-def test_growth_integrated_estimator_against_a_plain_loop(doc, comparator, kind):
-    """P(by) with the growth parameter integrated out given each path's shocks, alone (not
-    mixed), against a direct simulation; and the mixed estimate assess reports."""
+def _growth_integrable_case(doc, kind, comparator):
+    """A one-sided level target whose growth parameter is uniform (a level) or triangular
+    (a share's log-odds drift)."""
     from scipy.special import logit
 
-    from hzforecast.assess import _growth_integrated_by, _plan_targets
-    from hzforecast.simulate import paths_blocks
-
     sc = doc["scenarios"][0]
-    if kind == "level-uniform":
+    if kind == "level":
         ind, x0, sig, bar = "gdp", 100.0, 0.05, (130.0 if comparator == ">=" else 97.0)
         sc["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.0, "high": 0.1}
-        growth = lambda r, n: r.uniform(0.0, 0.1, n)  # noqa: E731
-        drift, to_state = np.log1p, np.log
+        drift, to_state = (lambda r, n: np.log1p(r.uniform(0.0, 0.1, n))), np.log
     else:
         ind, x0, sig, bar = "share", 0.2, 0.1, (0.26 if comparator == ">=" else 0.19)
-        sc["assumptions"][1]["growth"] = {
-            "dist": "triangular",
-            "low": 0.0,
-            "mode": 0.03,
-            "high": 0.1,
-        }
-        growth = lambda r, n: r.triangular(0.0, 0.03, 0.1, n)  # noqa: E731
-        drift, to_state = (lambda g: g), logit
+        sc["assumptions"][1]["growth"] = {"dist": "triangular", "low": 0, "mode": 0.03, "high": 0.1}
+        drift, to_state = (lambda r, n: r.triangular(0.0, 0.03, 0.1, n)), logit
     doc["targets"].append(
         {
             "id": "x",
@@ -330,28 +309,78 @@ def test_growth_integrated_estimator_against_a_plain_loop(doc, comparator, kind)
             "rationale": "t",
         }
     )
-    study = make(doc)
-    paths = hz.simulate(study, scenario="base", n_paths=2**15, rng=3, precision="double")
-    [p] = _plan_targets(study, paths.model, [study.target("x")], strict=True)
-    assert p.param_cond
-    v = np.concatenate(
-        [_growth_integrated_by(p, st[ind], th, st) for st, th, _ in paths_blocks(paths)]
-    )
-    est, se = v.mean(), v.std(ddof=1) / math.sqrt(v.size)
-    rng = np.random.default_rng(99)
-    n = 400_000
-    d = drift(growth(rng, n))
-    x = np.full(n, to_state(x0))
-    hit = np.zeros(n, dtype=bool)
-    for _ in range(5):
-        x = x + d + sig * rng.standard_normal(n)
-        hit |= x >= to_state(bar) if comparator == ">=" else x <= to_state(bar)
-    p2 = hit.mean()
-    assert abs(est - p2) <= 4 * math.hypot(se, math.sqrt(p2 * (1 - p2) / n)), (est, p2, se)
-    # integrating the parameter out beats counting the paths
-    assert se < math.sqrt(p2 * (1 - p2) / v.size)
-    e = hz.assess(study, ["x"], scenario="base", n_paths=2**15, rng=3)["x"].p_by_year
-    assert abs(e.value - p2) <= 4 * math.hypot(e.se, math.sqrt(p2 * (1 - p2) / n))
+    c = float(to_state(bar))
+    met = (lambda k, x: x >= c) if comparator == ">=" else (lambda k, x: x <= c)
+    return ind, dict(start=float(to_state(x0)), drift=drift, sigma=sig, met=met)
+
+
+CASES = {
+    **{
+        f"{m}{c}": (lambda doc, m=m, c=c: _level_or_cagr_case(doc, m, c))
+        for m in ("level", "cagr")
+        for c in (">=", "<=", "between")
+    },
+    **{
+        f"{k}-growth{c}": (lambda doc, k=k, c=c: _growth_integrable_case(doc, k, c))
+        for k in ("level", "share")
+        for c in (">=", "<=")
+    },
+}
+
+
+def pytest_generate_tests(metafunc):
+    """Each estimator class runs the generic tests on the cases it lists."""
+    if "case" in metafunc.fixturenames and metafunc.cls is not None:
+        metafunc.parametrize("case", metafunc.cls.cases)
+
+
+class ByYearEstimatorTests:
+    """Generic tests of an unbiased estimator of P(by year), alone (not mixed), against the
+    plain-loop oracle — and the mixed estimate assess reports for the same target (scipy's
+    ``QMCEngineTests`` pattern: a subclass names the estimator and its cases)."""
+
+    cases: tuple[str, ...] = ()
+    applies = ""  # the plan's flag saying the estimator is used for this target
+
+    def per_path(self, plan, state):
+        raise NotImplementedError
+
+    def test_alone_against_the_yearly_rule(self, doc, case):
+        _, oracle_args = CASES[case](doc)
+        study = make(doc)
+        paths = hz.simulate(study, scenario="base", n_paths=2**15, rng=3, precision="double")
+        [plan] = _assess.plan_targets(study, paths.model, [study.target("x")], strict=True)
+        assert getattr(plan, self.applies)
+        v = np.concatenate([self.per_path(plan, st) for st in paths.iter_blocks()])
+        est, se = v.mean(), v.std(ddof=1) / math.sqrt(v.size)
+        oracle = yearly_rule(years=5, **oracle_args)
+        assert agrees(est, se, oracle), (est, oracle, se)
+        self.check_error(se, oracle[0], v.size)
+        e = hz.assess(study, ["x"], scenario="base", n_paths=2**15, rng=3)["x"].p_by_year
+        assert agrees(e.value, e.se, oracle)
+
+    def check_error(self, se, p, n):
+        """What the estimator promises about its standard error (nothing, by default)."""
+
+
+class TestSequentialConditioning(ByYearEstimatorTests):
+    cases = ("level>=", "level<=", "levelbetween", "cagr>=", "cagr<=", "cagrbetween")
+    applies = "survival"
+
+    def per_path(self, plan, state):
+        return _assess.survival_by(plan, state.states[plan.ind], state.drifts)
+
+
+class TestGrowthIntegrated(ByYearEstimatorTests):
+    cases = ("level-growth>=", "level-growth<=", "share-growth>=", "share-growth<=")
+    applies = "param_cond"
+
+    def per_path(self, plan, state):
+        return _assess.growth_integrated_by(plan, state.states[plan.ind], state.drifts)
+
+    def check_error(self, se, p, n):
+        # integrating the parameter out beats counting the paths
+        assert se < math.sqrt(p * (1 - p) / n)
 
 
 @pytest.mark.parametrize(
@@ -363,20 +392,19 @@ def test_growth_integrated_estimator_against_a_plain_loop(doc, comparator, kind)
     ],
 )
 def test_closed_form_growth_cdf_matches_scipy(dist):
-    from hzforecast.assess import _growth_cdf
     from hzforecast.distributions import Uniform
 
     x = np.linspace(-0.05, 0.2, 1001)
     for d in (dist, Uniform(low=0.08, high=0.085)):
-        np.testing.assert_allclose(_growth_cdf(d, x), d._frozen().cdf(x), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            _engine.growth_cdf(d, x), d._frozen().cdf(x), rtol=1e-12, atol=1e-15
+        )
 
 
 def test_growth_integrated_estimator_only_where_it_holds(jiaozuo, doc):
     """Not for two-sided or rate targets, a fixed growth, a trend change, or a growth
     parameter in the rank correlation (its distribution given the others is not its own)."""
-    from hzforecast.assess import _plan_targets
-    from hzforecast.simulate import compile_model
-
+    compile_model, _plan_targets = _engine.compile_model, _assess.plan_targets
     model = compile_model(jiaozuo, "baseline")
     plans = {p.target.id: p for p in _plan_targets(jiaozuo, model, jiaozuo.targets, strict=False)}
     assert plans["profile-2025-rd-share"].param_cond  # triangular growth, own start
@@ -404,7 +432,7 @@ def test_min_variance_weights_of_three_estimators():
     constrained optimum), with and without a weight at zero."""
     import itertools
 
-    from hzforecast.assess import _min_variance_weights
+    _min_variance_weights = _assess.min_variance_weights
 
     def brute(cov):
         best = np.inf
@@ -489,15 +517,13 @@ def test_zero_count_reported_as_bound(doc):
     ],
 )
 def test_small_probabilities_never_read_as_zero_or_one(value, se, text):
-    from hzforecast.assess import Estimate
-
-    e = Estimate(value, se, value, value, 1000, 1000.0, None, "smoothed")
+    e = hz.Estimate(value, se, value, value, 1000, 1000.0, None, "smoothed")
     assert e.text() == text
 
 
 def test_wilson_matches_statsmodels():
     for k, n in ((0, 100), (3, 100), (50, 100), (999, 1000), (1000, 1000)):
-        lo, hi = wilson_interval(k / n, n)
+        lo, hi = _assess.wilson_interval(k / n, n)
         slo, shi = proportion_confint(k, n, alpha=0.05, method="wilson")
         assert (lo, hi) == pytest.approx((slo, shi), abs=1e-12)
 
@@ -699,18 +725,15 @@ def test_combined_by_year_estimate_for_every_method(doc, method):
     doc["scenarios"][0]["assumptions"][0]["growth"] = {"dist": "uniform", "low": 0.04, "high": 0.1}
     e = hz.assess(make(doc), ["c"], scenario="base", n_paths=2**15, rng=8, method=method)["c"]
     assert e.p_by_year.estimator == "smoothed" and e.p_by_year.se > 0
-    rng = np.random.default_rng(2024)
-    n = 400_000
-    mu = np.log1p(rng.uniform(0.04, 0.1, n))
-    x = np.zeros(n)
-    hit = np.zeros(n, dtype=bool)
-    for k in range(1, 6):
-        x = x + mu + 0.05 * rng.standard_normal(n)
-        hit |= x >= k * math.log1p(0.08)
-    p2 = hit.mean()
-    assert abs(e.p_by_year.value - p2) <= 4 * math.hypot(
-        e.p_by_year.se, math.sqrt(p2 * (1 - p2) / n)
-    ), (e.p_by_year.value, p2)
+    oracle = yearly_rule(
+        start=0.0,
+        drift=lambda r, n: np.log1p(r.uniform(0.04, 0.1, n)),
+        sigma=0.05,
+        years=5,
+        met=lambda k, x: x >= k * math.log1p(0.08),
+        seed=2024,
+    )
+    assert agrees(e.p_by_year.value, e.p_by_year.se, oracle), (e.p_by_year.value, oracle)
 
 
 def _units(x, method, block):
@@ -727,21 +750,17 @@ def test_pair_combination_matches_the_direct_formula(method, sd_b, rho):
     """Block-wise accumulation of two estimators and their co-moment, merged (Chan) and
     weighted, equals the minimum-variance mixture computed on the whole arrays at once —
     with the weight kept in [0, 1] (the second case would want a negative weight)."""
-    from hzforecast.assess import _accumulate, _co_moments, _combine_many
-
     rng = np.random.default_rng(3)
     n, block = 40_000, 8_192
     z = rng.standard_normal((2, n))
     a = 0.5 + 0.2 * z[0]
     b = 0.5 + sd_b * (rho * z[0] + math.sqrt(1 - rho * rho) * z[1])
-    accs_a, accs_b, cross, ns = [], [], [], []
+    mixture = _assess.MixtureAccumulator(2, 1)
     for i in range(0, n, block):
         sa, sb = a[i : i + block], b[i : i + block]
-        accs_a.append(_accumulate(sa, method, 0))
-        accs_b.append(_accumulate(sb, method, 0))
-        cross.append(_co_moments([sa, sb], method))
-        ns.append(sa.size)
-    e = _combine_many([accs_a, accs_b], cross, [0] * len(ns), ns, method, n, 1)
+        sums = [_assess.accumulate(sa, method, 0), _assess.accumulate(sb, method, 0)]
+        mixture.add(sums, _assess.co_moments([sa, sb], method), 0, sa.size)
+    e = mixture.estimate(n, method)
     ua, ub = _units(a, method, block), _units(b, method, block)
     c = np.cov(ua, ub)
     lam = min(max((c[1, 1] - c[0, 1]) / (c[0, 0] + c[1, 1] - 2 * c[0, 1]), 0.0), 1.0)

@@ -10,8 +10,11 @@ from numpy.testing import assert_array_equal
 from scipy import stats
 
 import hzforecast as hz
+from hzforecast._engine import bridge_matrix, compile_model
+from hzforecast._engine import log_value as _log_value
+from hzforecast._engine import ppf as _ppf
 from hzforecast.distributions import LogNormal, Normal, Pert, Triangular, Uniform
-from hzforecast.simulate import BLOCK, SimulationError, _log_value, _ppf
+from hzforecast.simulate import BLOCK, SimulationError
 
 from .conftest import make
 
@@ -26,7 +29,8 @@ def test_shapes_and_metadata(jiaozuo):
     # the observed start is the first column; the corrected GDP is used and said so
     assert np.all(p["gdp"][:, 0] == 141.95)
     assert np.all(p["mengniu_output"][:, 0] == 108.9)
-    assert any("141.95" in c for c in p.model.corrections)
+    [c] = p.model.corrections  # what was used, as data
+    assert (c.indicator, c.year, c.stated, c.used) == ("gdp", 2018, 14195.0, 141.95)
 
 
 def test_corrections_ignore_starts_from_stated(jiaozuo):
@@ -228,8 +232,6 @@ def test_correlated_shocks_with_an_independent_indicator_listed_first(doc, metho
 def test_kernel_refuses_correlated_rows_that_do_not_lead(jiaozuo):
     from dataclasses import replace
 
-    from hzforecast.simulate import compile_model
-
     model = compile_model(jiaozuo, "baseline")
     assert model.shock_rows == (0, 1, 2, 3)  # gdp, revenue, investment, 蒙牛 moved first
     with pytest.raises(SimulationError, match=r"shock_rows: .* must lead .* got \(1, 2, 3, 4\)"):
@@ -266,7 +268,6 @@ def test_antithetic_pairs_mirror(doc):
 
 def test_brownian_bridge_matrix():
     """h = 4 by hand: W4 = 2ξ0, W2 = W4/2 + ξ1, W1 = W2/2 + ξ2/√2, W3 = (W2 + W4)/2 + ξ3/√2."""
-    from hzforecast.simulate import bridge_matrix
 
     r = 1 / math.sqrt(2)
     want = np.array([[0.5, 0.5, r, 0], [0.5, 0.5, -r, 0], [0.5, -0.5, 0, r], [0.5, -0.5, 0, -r]])

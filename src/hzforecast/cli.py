@@ -293,7 +293,7 @@ def _run(study, args) -> int:
                     "n_paths": r.n_paths,
                     "method": r.method,
                     "seed": args.seed,
-                    "corrections": list(r.corrections),
+                    "corrections": [str(c) for c in r.corrections],
                     "assumptions": list(r.assumed),
                     "targets": rows,
                 }

@@ -215,11 +215,11 @@ def _html(study, results, audit, figures, settings, lang):
         parts.append("</table>")
         if res.corrections:
             parts.append(
-                "<p class='small'>" + "<br>".join(escape(c) for c in res.corrections) + "</p>"
+                "<p class='small'>" + "<br>".join(escape(str(c)) for c in res.corrections) + "</p>"
             )
         parts.append(f"<h3>{tx['assumptions']}</h3><ul>")
         for a in res.assumed:
-            parts.append(f"<li>{escape(a)}</li>")
+            parts.append(f"<li>{escape(str(a))}</li>")
         parts.append("</ul>")
     if figures:
         parts.append(f"<h2>{tx['figures']}</h2>")

@@ -288,10 +288,7 @@ def assessment_table(a, lang: str = "en") -> str:
     for row in rows:
         lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
     if a.corrections:
-        lines.append(
-            "Corrections used (assumed): "
-            + "; ".join(c.split(" (assumed")[0] for c in a.corrections)
-        )
+        lines.append("Corrections used (assumed): " + "; ".join(c.short() for c in a.corrections))
     for note in a.notes:
         lines.append(f"Note: {note}")
     return "\n".join(lines)

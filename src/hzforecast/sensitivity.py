@@ -206,19 +206,6 @@ def ishigami(x, a: float = 7.0, b: float = 0.1):
 MIN_BASE = 64
 
 
-def _evaluate_design(plans, dummy, theta):
-    """P(every target in ``plans`` met | each column of parameters): exact, vectorised."""
-    from .assess import _smoothed_prob
-
-    y = np.ones(theta.shape[1])
-    for plan in plans:
-        if plan.observed is not None:
-            y = y * (1.0 if plan.observed else 0.0)
-        else:
-            y = y * _smoothed_prob(plan, dummy, theta)
-    return y
-
-
 def sobol_indices(
     study,
     target: str,
@@ -237,8 +224,8 @@ def sobol_indices(
     yearly shock integrated analytically), so the analysis has no shock noise; the
     target must be on a simulated indicator (not a derived one).
     """
-    from .assess import _group_specs, _plan_targets
-    from .simulate import _ppf, compile_model
+    from ._assess import group_plans, plan_targets, probability_given_parameters
+    from ._engine import compile_model, ppf
 
     if isinstance(n_base, int) and not isinstance(n_base, bool) and n_base < MIN_BASE:
         raise ValueError(
@@ -250,15 +237,15 @@ def sobol_indices(
     if target in group_ids:
         g = study.group(target)
         members = [study.target(tid) for tid in g.targets]
-        plans = _plan_targets(study, model, members, strict=True)
-        [(_, _, product)] = _group_specs([g], plans, model)
-        if not product:
+        plans = plan_targets(study, model, members, strict=True)
+        [gp] = group_plans([g], plans, model)
+        if not gp.product:
             raise ValueError(
                 f"group {target!r}: its targets' shocks are correlated (or not all "
                 f"on simulated indicators), so P(all met | inputs) is not exact"
             )
     else:
-        plans = _plan_targets(study, model, [study.target(target)], strict=True)
+        plans = plan_targets(study, model, [study.target(target)], strict=True)
     for plan in plans:
         if plan.smooth is None and plan.observed is None:
             raise ValueError(
@@ -274,18 +261,16 @@ def sobol_indices(
     u = sample.uniforms
     theta = np.empty((len(model.params), u.shape[0]))
     for j, p in enumerate(model.params):
-        theta[j] = _ppf(p.dist, np.full(u.shape[0], 0.5)) if p.dist.is_fixed else 0.0
+        theta[j] = ppf(p.dist, np.full(u.shape[0], 0.5)) if p.dist.is_fixed else 0.0
     for col, j in enumerate(uncertain):
-        theta[j] = _ppf(model.params[j].dist, u[:, col])
-    dummy = np.zeros((model.n_years, u.shape[0]))  # the last-year term is not used here
+        theta[j] = ppf(model.params[j].dist, u[:, col])
     if executor is None:
-        y = _evaluate_design(plans, dummy, theta)
+        y = probability_given_parameters(plans, model, theta)
     else:  # rows are independent: evaluate chunks in parallel, concatenate in order
         step = max(1, -(-theta.shape[1] // 8))
-        cuts = range(0, theta.shape[1], step)
         futures = [
-            executor.submit(_evaluate_design, plans, dummy[:, i : i + step], theta[:, i : i + step])
-            for i in cuts
+            executor.submit(probability_given_parameters, plans, model, theta[:, i : i + step])
+            for i in range(0, theta.shape[1], step)
         ]
         y = np.concatenate([f.result() for f in futures])
     note = (

@@ -577,7 +577,7 @@ def anchor_year(sc: Scenario, a: Assumption, indicator: Indicator) -> int:
     return sc.base_year
 
 
-def _check_simulable(sc: Scenario, a: Assumption, indicator: Indicator, where: str) -> None:
+def check_simulable(sc: Scenario, a: Assumption, indicator: Indicator, where: str) -> None:
     """What the engine needs of an assumption, checked when the study is read rather than
     when it is first simulated."""
     if a.start is not None and indicator.observations:
@@ -849,7 +849,7 @@ class Study(_Spec):
                             )
                     except ValueError as exc:
                         raise ValueError(str(exc)) from None
-                _check_simulable(sc, a, indicator, where)
+                check_simulable(sc, a, indicator, where)
         return self
 
     def _check_derivation_cycles(self, ind) -> None:

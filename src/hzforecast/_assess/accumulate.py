@@ -1,0 +1,258 @@
+"""Folding blocks into an assessment: per-target and per-group accumulators.
+
+An :class:`Accumulator` takes each block's :class:`~.blockstats.BlockStats` in block order
+(:meth:`Accumulator.add`) and keeps only running sums — memory does not grow with the number
+of blocks — then turns them into an :class:`~.results.Assessment` (:meth:`Accumulator.finish`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._engine import BlockLayout, Model, SimulationError
+from .._scales import cagr
+from ..spec import Study
+from .blockstats import BlockStats, GroupBlock, TargetBlock
+from .montecarlo import Estimate, MixtureAccumulator, ProbabilityAccumulator, exact_estimate
+from .plans import GroupPlan, TargetPlan
+from .results import (
+    Assessment,
+    GroupResult,
+    TargetResult,
+    assumptions_of,
+    progress_status,
+    target_not_assessable,
+)
+
+__all__ = ["QUANTILES", "Accumulator"]
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+class _TargetAccumulator:
+    """One simulated target's running sums."""
+
+    def __init__(self, plan: TargetPlan, n_replicates: int):
+        self.plan = plan
+        self.p_in = ProbabilityAccumulator(n_replicates)
+        self.p_by: ProbabilityAccumulator | MixtureAccumulator | None = None
+        self.n_replicates = n_replicates
+        self.by_counts = None
+        self.values: list[np.ndarray] = []
+        self.growths: list[np.ndarray] = []
+
+    def add(self, b: TargetBlock) -> None:
+        self.p_in.add(b.p_in, b.replicate, b.n)
+        if self.p_by is None:
+            k = 1 + len(b.by_alternatives)
+            self.p_by = (
+                MixtureAccumulator(k, self.n_replicates)
+                if b.by_comoments is not None
+                else ProbabilityAccumulator(self.n_replicates)
+            )
+        if isinstance(self.p_by, MixtureAccumulator):
+            self.p_by.add([b.p_by, *b.by_alternatives], b.by_comoments, b.replicate, b.n)
+        else:
+            self.p_by.add(b.p_by, b.replicate, b.n)
+        self.by_counts = (
+            b.by_counts.copy() if self.by_counts is None else self.by_counts + b.by_counts
+        )
+        if b.values is not None:
+            self.values.append(b.values)
+            self.growths.append(b.growths)
+
+    def estimates(self, n: int, method: str) -> tuple[Estimate, Estimate]:
+        smoothed = self.plan.smooth is not None
+        e_in = self.p_in.estimate(n, method, smoothed=smoothed)
+        if isinstance(self.p_by, MixtureAccumulator):
+            e_by = self.p_by.estimate(n, method)
+            if e_by.value < e_in.value:
+                # the mixture dipped below P(in year) by Monte Carlo noise (the two are
+                # near equal); the first estimator is >= the in-year one path by path, so
+                # it keeps P(by year) >= P(in year) exactly
+                e_by = self.p_by.parts[0].estimate(n, method, smoothed=True)
+        else:
+            e_by = self.p_by.estimate(n, method, smoothed=smoothed)
+        for e in (e_in, e_by):
+            if not (math.isfinite(e.value) and math.isfinite(e.se)):
+                raise SimulationError(
+                    f"target {self.plan.target.id!r}: the probability is not a number "
+                    f"(NaN/inf); the scenario's parameters for {self.plan.ind!r} overflow — "
+                    f"check its growth, volatility and start"
+                )
+        return e_in, e_by
+
+    def result(self, model: Model, n: int, method: str) -> TargetResult:
+        p, t = self.plan, self.plan.target
+        e_in, e_by = self.estimates(n, method)
+        yrs = model.years[p.w0 : p.t_index + 1]
+        curve = {int(y): float(c) / n for y, c in zip(yrs, self.by_counts, strict=True)}
+        first = {}
+        prev = 0
+        for y, c in zip(yrs, self.by_counts, strict=True):
+            first[int(y)] = float(c - prev) / n
+            prev = c
+        first["not reached"] = 1.0 - float(self.by_counts[-1]) / n
+        required, anticipated, vq, gq = _growth_summaries(
+            p, np.concatenate(self.growths), np.concatenate(self.values)
+        )
+        # the start already meets the target: achieved if observed; if the start is
+        # assumed, its median meeting the target says little, and the status says so
+        meets_start = (
+            t.measure == "level" and p.start_value is not None and bool(t.met_by(p.start_value))
+        )
+        ratio = anticipated / required if math.isfinite(required) and required != 0 else np.nan
+        if meets_start and p.start_kind == "assumed":
+            status = "met at assumed start"
+        else:
+            status = progress_status(required, anticipated, achieved=meets_start)
+        return TargetResult(
+            target=t,
+            unit=p.unit,
+            assessable=True,
+            p_in_year=e_in,
+            p_by_year=e_by,
+            required_growth=float(required),
+            anticipated_growth=float(anticipated),
+            ratio=float(ratio),
+            progress=status,
+            start_year=p.start_year,
+            start_value=p.start_value,
+            start_kind=p.start_kind,
+            first_year=first,
+            by_year_curve=curve,
+            value_quantiles=vq,
+            gap_quantiles=gq,
+        )
+
+
+class _GroupAccumulator:
+    def __init__(self, plan: GroupPlan, n_replicates: int):
+        self.plan = plan
+        self.p_in = ProbabilityAccumulator(n_replicates)
+        self.p_by = ProbabilityAccumulator(n_replicates)
+
+    def add(self, b: GroupBlock) -> None:
+        self.p_in.add(b.p_in, b.replicate, b.n)
+        self.p_by.add(b.p_by, b.replicate, b.n)
+
+    def result(self, n: int, method: str) -> GroupResult:
+        g, product = self.plan.group, self.plan.product
+        return GroupResult(
+            group_id=g.id,
+            targets=g.targets,
+            assessable=True,
+            reason=None,
+            p_all_in_year=self.p_in.estimate(n, method, smoothed=product),
+            p_all_by_year=self.p_by.estimate(n, method, smoothed=product),
+        )
+
+
+class Accumulator:
+    """A whole run's running sums: add every block's statistics in block order, then
+    :meth:`finish`."""
+
+    def __init__(self, plans: list[TargetPlan], groups: list[GroupPlan], layout: BlockLayout):
+        self.plans, self.groups, self.layout = plans, groups, layout
+        r = layout.n_replicates
+        self.targets = [_TargetAccumulator(p, r) if p.simulated else None for p in plans]
+        self.group_accs = [_GroupAccumulator(g, r) if g.assessable else None for g in groups]
+
+    def add(self, stats: BlockStats) -> None:
+        for acc, b in zip(self.targets, stats.targets, strict=True):
+            if acc is not None:
+                acc.add(b)
+        for acc, b in zip(self.group_accs, stats.groups, strict=True):
+            if acc is not None:
+                acc.add(b)
+
+    def finish(self, study: Study, model: Model, *, seed: dict, smoothing: bool) -> Assessment:
+        n, method = self.layout.n_paths, self.layout.method
+        results = []
+        for p, acc in zip(self.plans, self.targets, strict=True):
+            if not p.assessable:
+                results.append(target_not_assessable(p.target, p.unit, p.reason))
+            elif p.observed is not None:
+                e = exact_estimate(p.observed, n)
+                results.append(
+                    TargetResult(
+                        target=p.target,
+                        unit=p.unit,
+                        assessable=True,
+                        reason="evaluated from the observation, not forecast",
+                        p_in_year=e,
+                        p_by_year=e,
+                        progress="met" if p.observed else "missed",
+                        start_year=p.target.year,
+                        start_value=p.observed_value,
+                        start_kind="observed",
+                        observed_value=p.observed_value,
+                    )
+                )
+            else:
+                results.append(acc.result(model, n, method))
+        groups = []
+        for g, acc in zip(self.groups, self.group_accs, strict=True):
+            if acc is None:
+                bad = next(m for m in g.members if not m.assessable)
+                groups.append(
+                    GroupResult(
+                        group_id=g.group.id,
+                        targets=g.group.targets,
+                        assessable=False,
+                        reason=f"target {bad.target.id!r} is not assessable: {bad.reason}",
+                        p_all_in_year=None,
+                        p_all_by_year=None,
+                    )
+                )
+            else:
+                groups.append(acc.result(n, method))
+        return Assessment(
+            study_id=study.id,
+            scenario_id=model.scenario_id,
+            method=method,
+            n_paths=n,
+            n_replicates=self.layout.n_replicates,
+            seed=seed,
+            smoothing=smoothing,
+            targets=tuple(results),
+            groups=tuple(groups),
+            corrections=model.corrections,
+            notes=tuple(model.notes),
+            assumptions=assumptions_of(study, model.scenario_id),
+        )
+
+
+def _growth_summaries(plan: TargetPlan, g_T, x_T):
+    """Required and anticipated growth, and the quantiles of the value and the gap."""
+    t = plan.target
+    q = np.array(QUANTILES)
+    # sample quantiles (no interpolation), so values beyond float range stay inf, not NaN
+    vals = np.quantile(x_T, q, method="inverted_cdf") if x_T.size else np.full(len(q), np.nan)
+    if t.measure != "level":
+        anticipated = float(vals[QUANTILES.index(0.5)])  # the growth itself
+    elif g_T.size and not np.all(np.isnan(g_T)):
+        anticipated = float(np.quantile(g_T, 0.5, method="inverted_cdf"))
+    else:
+        anticipated = np.nan
+    if t.measure == "level":
+        if plan.start_value is not None and plan.t_index > plan.anchor:
+            k = t.value
+            if t.comparator == "between":
+                k = (
+                    t.value
+                    if plan.start_value < t.value
+                    else (t.high if plan.start_value > t.high else plan.start_value)
+                )
+            required = cagr(plan.start_value, k, plan.t_index - plan.anchor)
+        else:
+            required = np.nan
+        gaps = vals / t.value - 1  # monotone in the value, so quantiles map over
+    else:
+        required = t.value  # the lower end of a band
+        gaps = vals - t.value
+    vq = dict(zip(QUANTILES, vals.tolist(), strict=True))
+    gq = dict(zip(QUANTILES, gaps.tolist(), strict=True))
+    return required, anticipated, vq, gq

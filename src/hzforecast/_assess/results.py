@@ -1,0 +1,285 @@
+"""What an assessment returns: per target, per group, and for the whole run.
+
+Results are frozen dataclasses built with keywords. What a number rests on travels as
+fields — the start (year, value, observed / corrected / assumed), the corrections used
+(:class:`~hzforecast._engine.CorrectionUsed`), the assumptions (:class:`AssumptionUsed`),
+the Monte Carlo settings and the seed — never as prose other code parses back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._engine import CorrectionUsed
+from ..spec import Assumption, Study, Target
+from .montecarlo import Estimate
+
+__all__ = [
+    "FAR_OFF",
+    "ON_TRACK",
+    "Assessment",
+    "AssumptionUsed",
+    "GroupResult",
+    "TargetResult",
+    "progress_status",
+]
+
+#: Progress thresholds of the Open SDG / Statistics Canada method on the ratio
+#: anticipated growth / required growth.
+ON_TRACK, FAR_OFF = 0.95, 0.60
+
+
+def progress_status(required: float, anticipated: float, *, achieved: bool = False) -> str:
+    """Open SDG / Statistics Canada progress category.
+
+    ``ratio = anticipated / required``: ≥ 0.95 on track, ≥ 0.60 needs acceleration,
+    ≥ 0 far off, < 0 regressing. ``achieved`` when the start already meets the target
+    (then no growth is required and the ratio is not defined).
+    """
+    if achieved:
+        return "achieved"
+    if not (math.isfinite(required) and math.isfinite(anticipated)) or required == 0:
+        return "unknown"
+    r = anticipated / required
+    if r >= ON_TRACK:
+        return "on track"
+    if r >= FAR_OFF:
+        return "needs acceleration"
+    if r >= 0:
+        return "far off"
+    return "regressing"
+
+
+@dataclass(frozen=True)
+class AssumptionUsed:
+    """One scenario assumption a result rests on, as data."""
+
+    indicator: str
+    growth: object  # a Distribution
+    volatility: float
+    start: object | None
+    shocks: tuple
+    status: str
+    rationale: str | None
+    source: str | None
+
+    @classmethod
+    def of(cls, a: Assumption) -> AssumptionUsed:
+        return cls(
+            a.indicator,
+            a.growth,
+            float(a.volatility),
+            a.start,
+            tuple(a.shocks),
+            a.status,
+            a.rationale,
+            a.source,
+        )
+
+    @property
+    def assumed(self) -> bool:
+        return self.status == "assumed"
+
+    def __str__(self) -> str:
+        bits = [f"growth {self.growth.describe()}", f"volatility {self.volatility:g}"]
+        if self.start is not None:
+            bits.append(f"start {self.start.describe()}")
+        bits += [f"{s.kind} {s.year}" for s in self.shocks]
+        why = f" — {self.rationale}" if self.rationale else ""
+        return f"{self.indicator}: {', '.join(bits)} [{self.status}]{why}"
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """The assessment of one target.
+
+    Attributes
+    ----------
+    target : Target
+    unit : str
+    assessable : bool
+    reason : str or None
+        Why it is not assessable, or how it was evaluated.
+    p_in_year, p_by_year : Estimate or None
+        P(the target holds in its year); P(it holds in some year up to it).
+    required_growth : float
+        The CAGR from the start to the threshold.
+    anticipated_growth : float
+        The median over paths of each path's CAGR to the target year (for a growth or CAGR
+        target, the median of the measure itself).
+    ratio, progress : float, str
+        anticipated / required and the progress category.
+    start_year, start_value, start_kind :
+        Where the simulation of the target's indicator starts, and whether that start is
+        ``"observed"``, ``"corrected"``, ``"assumed"`` or ``"derived"``.
+    first_year : dict
+        Year → P(first reached that year), and ``"not reached"``.
+    by_year_curve : dict
+        Year → P(reached by that year).
+    value_quantiles, gap_quantiles : dict
+        Quantiles of the target-year value and of its gap to the threshold.
+    observed_value : float or None
+        The observed value, for a target evaluated from an observation.
+    """
+
+    target: Target
+    unit: str
+    assessable: bool
+    reason: str | None = None
+    p_in_year: Estimate | None = None
+    p_by_year: Estimate | None = None
+    required_growth: float = np.nan
+    anticipated_growth: float = np.nan
+    ratio: float = np.nan
+    progress: str = "not assessable"
+    start_year: int | None = None
+    start_value: float | None = None
+    start_kind: str | None = None
+    first_year: dict = field(default_factory=dict)
+    by_year_curve: dict = field(default_factory=dict)
+    value_quantiles: dict = field(default_factory=dict)
+    gap_quantiles: dict = field(default_factory=dict)
+    observed_value: float | None = None
+
+    @property
+    def id(self) -> str:
+        return self.target.id
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Joint probability that every target of a group is met."""
+
+    group_id: str
+    targets: tuple[str, ...]
+    assessable: bool
+    reason: str | None
+    p_all_in_year: Estimate | None
+    p_all_by_year: Estimate | None
+
+
+@dataclass(frozen=True, eq=False)
+class Assessment:
+    """P(reach) for every target of a study under one scenario.
+
+    Render with ``str()``, ``to_frame()`` or in a notebook; the Monte Carlo
+    settings (method, N, seed) and what the numbers rest on (``corrections``,
+    ``assumptions``, ``notes``) travel with the numbers.
+    """
+
+    study_id: str
+    scenario_id: str
+    method: str
+    n_paths: int
+    n_replicates: int
+    seed: dict
+    smoothing: bool
+    targets: tuple[TargetResult, ...]
+    groups: tuple[GroupResult, ...]
+    corrections: tuple[CorrectionUsed, ...]
+    notes: tuple[str, ...]
+    assumptions: tuple[AssumptionUsed, ...]
+
+    @property
+    def assumed(self) -> tuple[str, ...]:
+        """The assumptions as text, one line each."""
+        return tuple(str(a) for a in self.assumptions)
+
+    def __getitem__(self, target_id: str) -> TargetResult:
+        for r in self.targets:
+            if r.target.id == target_id:
+                return r
+        raise KeyError(
+            f"target: {target_id!r} was not assessed (have {[r.id for r in self.targets]})"
+        )
+
+    def group(self, group_id: str) -> GroupResult:
+        for g in self.groups:
+            if g.group_id == group_id:
+                return g
+        raise KeyError(f"group: {group_id!r} was not assessed")
+
+    def to_frame(self):
+        """One row per target, then one per group, with every reported number."""
+        import pandas as pd
+
+        rows = []
+        for r in self.targets:
+            t = r.target
+            row = {
+                "kind": "target",
+                "id": t.id,
+                "indicator": t.indicator,
+                "year": t.year,
+                "measure": t.measure,
+                "threshold": t.describe(r.unit if t.measure == "level" else ""),
+                "status": t.status,
+                "assessable": r.assessable,
+                "reason": r.reason,
+            }
+            row.update(_estimate_columns(r.p_in_year, r.p_by_year))
+            row.update(
+                required_growth=r.required_growth,
+                anticipated_growth=r.anticipated_growth,
+                ratio=r.ratio,
+                progress=r.progress,
+                start_year=r.start_year,
+                start_value=r.start_value,
+                start_kind=r.start_kind,
+            )
+            rows.append(row)
+        for g in self.groups:
+            row = {
+                "kind": "group",
+                "id": g.group_id,
+                "indicator": "",
+                "year": np.nan,
+                "measure": "all of " + ",".join(g.targets),
+                "threshold": "",
+                "status": "",
+                "assessable": g.assessable,
+                "reason": g.reason,
+            }
+            row.update(_estimate_columns(g.p_all_in_year, g.p_all_by_year))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def table(self, lang: str = "en") -> str:
+        """A fixed-width text table (the command line's output)."""
+        from ..report_tables import assessment_table
+
+        return assessment_table(self, lang=lang)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def to_html(self, lang: str = "en") -> str:
+        """An HTML table (``lang`` "en", the default, or "zh")."""
+        from ..report_tables import assessment_html
+
+        return assessment_html(self, lang=lang)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _estimate_columns(p_in: Estimate | None, p_by: Estimate | None) -> dict:
+    row = {}
+    for name, e in (("p_in_year", p_in), ("p_by_year", p_by)):
+        row[name] = e.value if e else np.nan
+        row[f"{name}_se"] = e.se if e else np.nan
+        row[f"{name}_low"] = e.low if e else np.nan
+        row[f"{name}_high"] = e.high if e else np.nan
+        row[f"{name}_text"] = e.text() if e else ""
+    return row
+
+
+def assumptions_of(study: Study, scenario_id: str) -> tuple[AssumptionUsed, ...]:
+    return tuple(AssumptionUsed.of(a) for a in study.scenario(scenario_id).assumptions)
+
+
+def target_not_assessable(t: Target, unit: str, reason: str) -> TargetResult:
+    return TargetResult(target=t, unit=unit, assessable=False, reason=reason)

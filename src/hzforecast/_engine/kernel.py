@@ -1,0 +1,299 @@
+"""The kernel: one block of paths, from random numbers to simulated states.
+
+:func:`draw_block` fills the state buffer with a block's normal shocks and returns the
+parameter uniforms; :func:`simulate_block` turns them into states in place and hands back a
+:class:`BlockState` — the typed record every consumer of a block reads (the simulation that
+keeps paths, the streaming assessment).
+
+Random streams are keyed by the block and by the name of what they drive (an indicator's
+shocks, a parameter), so scenarios that model different sets of indicators still share
+their common random numbers, and a block's numbers do not depend on which worker runs it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+from scipy.linalg.blas import dtrmm, strmm
+
+from .._rng import make_generator, standard_normals
+from ..distributions import Fixed
+from .blocks import Block, bridge_matrix
+from .model import Model
+from .quantiles import ppf
+
+__all__ = ["BlockState", "add_derived", "draw_block", "drifts", "log_value", "simulate_block"]
+
+
+@dataclass
+class BlockState:
+    """One simulated block.
+
+    Attributes
+    ----------
+    block : Block
+        Which paths these are.
+    states : dict of str -> ndarray, shape (n_years, n)
+        Transformed states (ln X; logit p for shares) by indicator; NaN before an
+        indicator's start. Views of scratch buffers: copy what must outlive the block.
+    theta : ndarray, shape (n_params, n)
+        Per-path parameter draws, in the order of ``model.params``.
+    drifts : dict of int -> ndarray or float
+        Per-path drift of every growth and trend parameter, by parameter index (one float
+        when the parameter is fixed).
+    running_max : dict of str -> ndarray, shape (n_years - 1, n)
+        Running maximum of the state from grid year 1 on, for the indicators where it is
+        valid (simulated from the grid's first year, no dips); computed in the kernel while
+        each year's slab is in cache.
+    """
+
+    block: Block
+    states: dict
+    theta: np.ndarray
+    drifts: dict
+    running_max: dict
+
+    @property
+    def n(self) -> int:
+        return self.block.n
+
+
+# ----------------------------------------------------------------------------- workspace
+
+_WORKSPACE = threading.local()
+
+
+def _buffer(name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """A scratch array reused from block to block in this thread.
+
+    Fresh multi-megabyte arrays cost page faults on every block; reusing them keeps
+    the kernel in cache. Results that outlive a block are copied out of these.
+    """
+    bufs = getattr(_WORKSPACE, "bufs", None)
+    if bufs is None:
+        bufs = _WORKSPACE.bufs = {}
+    arr = bufs.get(name)
+    if arr is None or arr.shape != shape or arr.dtype != dtype:
+        arr = bufs[name] = np.empty(shape, dtype=dtype)
+    return arr
+
+
+def _stream(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """The generator of one named stream under ``seq``: a child with spawn key ``key``."""
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
+    return make_generator(child)
+
+
+def _name_key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- draws
+
+
+def _uniform_to_params(model: Model, u: np.ndarray, zc: np.ndarray | None = None) -> np.ndarray:
+    """Uniforms (P, n) -> parameter draws (P, n), through the rank-correlation copula.
+
+    The copula's parameters are normal scores: ``zc`` when drawn as normals (plain and
+    antithetic Monte Carlo), else ``ndtri`` of their uniforms (QMC). ``u`` is overwritten.
+    """
+    if model.copula_factor is not None:
+        rows = list(model.copula_params)
+        if zc is None:
+            zc = special.ndtri(u[rows])
+        u[rows] = special.ndtr(model.copula_factor @ zc)
+    out = _buffer("theta", u.shape)
+    for i, p in enumerate(model.params):
+        ppf(p.dist, u[i], out=out[i])
+    return out
+
+
+def draw_block(model: Model, method: str, source, block_index: int, n: int):
+    """Uniforms for the parameters (P, n), and the state buffer (H+1, K, n) whose years
+    1…H hold the normal shocks (the kernel turns them into states in place).
+
+    ``source`` is the run's SeedSequence (plain and antithetic Monte Carlo) or the block's
+    Sobol' points (QMC). Indicator k's shocks are its own stream's normals in year order,
+    whatever the layout, so the numbers do not depend on how many indicators a scenario
+    models.
+    """
+    p, k, h = len(model.params), model.n_shocks, model.n_steps
+    big = _buffer("states", (h + 1, k, n), model.dtype)
+    z = big[1:]
+    if method == "qmc":
+        # (n, D): parameters first, then the shocks' Brownian-bridge coordinates level by
+        # level — every indicator's total over the horizon, then its midpoints, … — so the
+        # Sobol' points' best dimensions drive what the targets depend on most
+        pts = source
+        u = np.ascontiguousarray(pts[:, :p].T)
+        xi = special.ndtri(pts[:, p:]).T.astype(model.dtype, order="C")  # (H·K, n), by level
+        np.matmul(bridge_matrix(h).astype(model.dtype), xi.reshape(h, k * n), out=z.reshape(h, -1))
+        z *= model.shock_scale[:, None].astype(model.dtype)
+        return u, big, None
+    seq = source
+    m = n // 2 if method == "antithetic" else n
+    u = _buffer("u", (p, n))
+    copula = {j: i for i, j in enumerate(model.copula_params)}
+    zc = _buffer("zc", (len(copula), n)) if copula else None
+    for j, par in enumerate(model.params):
+        if j in copula:  # normal scores for the copula, drawn directly
+            _stream(seq, block_index, 1, _name_key(par.name)).standard_normal(out=zc[copula[j], :m])
+        elif isinstance(par.dist, Fixed):
+            u[j, :m] = 0.5  # a fixed value needs no randomness
+        else:
+            _stream(seq, block_index, 1, _name_key(par.name)).random(out=u[j, :m])
+    # the same shocks (single-precision Box–Muller normals) whatever the precision of
+    # the states, so "single" and "double" differ only by the rounding of the states
+    q = (m + 1) // 2
+    work = tuple(_buffer(f"draw{i}", (h, q), np.float32) for i in range(3))
+    for plan in model.indicators:
+        bitgen = _stream(seq, block_index, 0, _name_key(plan.id)).bit_generator
+        standard_normals(bitgen, z[:, plan.row, :m], work, scale=model.shock_scale[plan.row])
+    if method == "antithetic":
+        np.negative(z[:, :, :m], out=z[:, :, m:])
+        np.subtract(1.0, u[:, :m], out=u[:, m:])
+        if zc is not None:
+            np.negative(zc[:, :m], out=zc[:, m:])
+    return u, big, zc
+
+
+# ----------------------------------------------------------------------------- kernel
+
+
+def simulate_block(
+    model: Model,
+    block: Block,
+    u: np.ndarray,
+    big: np.ndarray,
+    zc: np.ndarray | None = None,
+    *,
+    derived: bool = True,
+    track_max: bool = False,
+) -> BlockState:
+    """The kernel: transformed states (n_years, n) per indicator, and parameter draws.
+
+    States are ln X for levels and derived indicators and logit p for shares;
+    years before an indicator's start are NaN. ``big`` (H+1, K, n) holds the normal
+    shocks in years 1…H (as :func:`draw_block` leaves them) and is turned into the
+    states in place.
+
+    Arrays are laid out (year, indicator, path): one year of every indicator is a
+    contiguous slab, so the correlation, the drift and the step from the previous year
+    are done slab by slab, while the slab is hot. The shocks are drawn straight into the
+    state buffer, so no second array of that size is touched; rows without correlated
+    shocks are drawn ready-scaled by their volatility, and the correlated rows lead the
+    buffer, so the mixing (one small matrix product with the volatilities folded in)
+    touches only them.
+    """
+    n = u.shape[1]
+    theta = _uniform_to_params(model, u, zc)
+    drift = drifts(model, theta)
+    k, h = model.n_shocks, model.n_steps
+    plans = model.indicators
+    dt = model.dtype
+    fixed = all(np.ndim(drift[p.growth_param]) == 0 and not p.trends for p in plans)
+    mu = _buffer("mu", (k, 1 if fixed else n), dt)  # a column when no drift varies by path
+    changes: dict[int, list] = {}
+    late = [p for p in plans if p.anchor]
+    for plan in plans:
+        mu[plan.row] = drift[plan.growth_param]
+        for start, pidx in plan.trends:
+            changes.setdefault(start - 1, []).append((plan, pidx))
+        if plan.start_param is not None:
+            x0 = theta[plan.start_param]
+            big[0, plan.row] = np.log(x0) if plan.transform == "log" else special.logit(x0)
+        else:
+            x0 = plan.start_value
+            big[0, plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+    run = _buffer("runmax", (h + 1, k, n), dt) if track_max else None
+    mix, lower = model.kernel_mix or (None, False)
+    c = 0 if mix is None else mix.shape[0]  # correlated rows 0…c-1
+    trmm = strmm if dt == np.float32 else dtrmm
+    slab = _buffer("slab", (c, n), dt) if mix is not None and not lower else None
+    for t in range(h):
+        for plan, pidx in changes.get(t, ()):
+            mu[plan.row] = drift[pidx]
+        x = big[t + 1]
+        if lower:
+            # in place: xᵀ ← xᵀ Mᵀ with M lower-triangular (half the work of a matmul)
+            trmm(1.0, mix, x[:c].T, side=1, lower=1, trans_a=1, overwrite_b=1)
+        elif mix is not None:  # a semi-definite factor from the eigen-decomposition
+            np.matmul(mix, x[:c], out=slab)
+            x[:c] = slab
+        x += mu
+        for plan in late:
+            if t < plan.anchor:
+                x[plan.row] = 0.0
+        x += big[t]
+        if run is not None:
+            # running maximum from the first simulated year, while the slab is in cache
+            if t:
+                np.maximum(run[t], x, out=run[t + 1])
+            else:
+                run[1] = x
+    states: dict = {}
+    for plan in plans:
+        s = big[:, plan.row]
+        if plan.has_offsets:
+            s += plan.offsets[:, None]
+        if plan.anchor:
+            s[: plan.anchor] = np.nan
+        states[plan.id] = s
+    running_max = {}
+    if run is not None:  # valid where nothing moves the path after the loop
+        for plan in plans:
+            if not plan.anchor and not plan.has_offsets:
+                running_max[plan.id] = run[1:, plan.row]
+    if derived:
+        add_derived(model, states)
+    return BlockState(block, states, theta, drift, running_max)
+
+
+def drifts(model: Model, theta: np.ndarray) -> dict:
+    """Per-path drift of every growth and trend parameter (a float when it is fixed).
+
+    Computed once per block and shared by the kernel and the assessment."""
+    out = {}
+    for plan in model.indicators:
+        for pidx in plan.drift_params:
+            dist = model.params[pidx].dist
+            if isinstance(dist, Fixed):
+                out[pidx] = float(plan.drift(np.float64(dist.value)))
+            else:
+                out[pidx] = plan.drift(theta[pidx])
+    return out
+
+
+def add_derived(model: Model, states: dict, only=None) -> dict:
+    """Compute derived indicators path by path from their parts (in log space)."""
+    for d in model.derived:
+        if (only is not None and d.id not in only) or d.id in states:
+            continue
+        la = log_value(states[d.parts[0]], model.transform_of(d.parts[0]))
+        lb = log_value(states[d.parts[1]], model.transform_of(d.parts[1]))
+        s = la + lb if d.op == "product" else la - lb
+        if d.log_scale:
+            s += d.log_scale
+        states[d.id] = s
+    return states
+
+
+def log_value(s: np.ndarray, transform: str) -> np.ndarray:
+    """ln X from a transformed state; for a share, ln p = min(s, 0) − log1p(e^−|s|).
+
+    That is ``-logaddexp(0, -s)`` written out (exact for any s, ±inf and NaN included),
+    at half its cost: numpy's logaddexp handles two general arguments."""
+    if transform == "log":
+        return s
+    t = np.abs(s)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    out = np.minimum(s, 0.0)
+    out -= t
+    return out
