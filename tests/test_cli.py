@@ -46,7 +46,7 @@ def test_run_table(capsys):
         "--no-progress",
     )
     assert code == 0
-    assert "Scenario 'baseline' — 4,096 paths, method mc, seed entropy 1" in out
+    assert "Scenario 'baseline' (Baseline (the plan)): 4,096 paths, Monte Carlo, seed 1" in out
     assert "mengniu-2019" in out and "Audit of 'jiaozuo-2019'" in out
 
 

@@ -77,10 +77,15 @@ def test_uncertain_growth_by_quadrature_equals_average():
     assert 0.2 < p2 < 0.4
 
 
-def test_tiny_probabilities_do_not_underflow_to_nan():
-    p = cf.prob_level(1.0, 1e6, growth=0.01, sigma=0.01, years=1)
-    assert p == 0.0 or p > 0
-    assert not math.isnan(p)
+def test_tiny_probabilities_are_numbers_not_zero():
+    """z = -37.5 (P ≈ 5e-309, a subnormal float): a number, equal to exp(log Φ(z)), not 0."""
+    from scipy.special import log_ndtr
+
+    # ln(K / x0) = ln(1.01) + 37.5 · 0.01 for growth 1%, σ 1%, one year
+    k = math.exp(math.log1p(0.01) + 37.5 * 0.01)
+    p = cf.prob_level(1.0, k, growth=0.01, sigma=0.01, years=1)
+    assert 0.0 < p < 1e-300
+    assert p == pytest.approx(math.exp(log_ndtr(-37.5)), rel=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -194,7 +194,7 @@ def test_results_render_in_notebooks(jiaozuo):
     paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
     assert "mengniu_output" in paths._repr_html_()
     res = hz.assess(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
-    assert "mengniu-2019" in res._repr_html_() and "<table>" in res.to_html(lang="zh")
+    assert "mengniu-2019" in res._repr_html_() and "<table" in res.to_html(lang="zh")
     assert "<table>" in jiaozuo._repr_html_() and "<table>" in jiaozuo.audit()._repr_html_()
 
 
@@ -247,3 +247,26 @@ def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
         pytest.skip(f"chromium is installed but could not start: {dom.stderr[-200:]}")
     assert "目标可达性评估" in dom.stdout and "mengniu-2019" in dom.stdout
     assert shot.exists() and shot.stat().st_size > 50_000  # a rendered page, not a blank one
+
+
+def test_the_library_leaves_global_state_alone(jiaozuo, tmp_path):
+    """No matplotlib backend switch, no rcParams change, no umask change (issue 13)."""
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    rc = dict(matplotlib.rcParams)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a machine without a CJK font warns; not the point here
+        hz.report.write_report(jiaozuo, tmp_path / "r", n_paths=4096, lang="zh")
+        paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
+        ax = plot.fan_chart(paths, "gdp", study=jiaozuo, lang="zh")
+        import matplotlib.pyplot as plt
+
+        plt.close(ax.figure)
+    assert matplotlib.get_backend() == backend
+    assert dict(matplotlib.rcParams) == rc
+    now = os.umask(0o022)
+    os.umask(now)
+    assert now == umask

@@ -30,7 +30,14 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["MANIFEST", "OutputError", "OutputFolder", "atomic_write", "read_capped"]
+__all__ = [
+    "MANIFEST",
+    "OutputError",
+    "OutputFolder",
+    "atomic_write",
+    "read_capped",
+    "short_path",
+]
 
 #: The file that marks a folder as a report hzforecast wrote.
 MANIFEST = ".hzforecast-report.json"
@@ -159,7 +166,7 @@ class OutputFolder:
         self.path = Path(out)
         self.files = tuple(files)
         self.replace = False
-        shown = _short(self.path)
+        shown = short_path(self.path)
         try:
             self._check(shown, force)
         except FileExistsError:
@@ -195,9 +202,9 @@ class OutputFolder:
             return
         parent = p.parent
         if not parent.exists():
-            raise OutputError(f"out: the parent folder {_short(parent)} does not exist")
+            raise OutputError(f"out: the parent folder {short_path(parent)} does not exist")
         if not parent.is_dir():
-            raise OutputError(f"out: {_short(parent)} is not a folder")
+            raise OutputError(f"out: {short_path(parent)} is not a folder")
         self._probe(parent)
         # the name itself must be acceptable (length, characters): try it
         try:
@@ -212,7 +219,9 @@ class OutputFolder:
         try:
             name, fd = _create_temporary(folder, ".hzforecast-probe.", ".tmp")
         except OSError as exc:
-            raise OutputError(f"out: cannot write in {_short(folder)}: {exc.strerror}") from None
+            raise OutputError(
+                f"out: cannot write in {short_path(folder)}: {exc.strerror}"
+            ) from None
         os.close(fd)
         os.unlink(name)
 
@@ -270,7 +279,7 @@ def _default_folder_mode(parent: Path) -> int:
         probe.rmdir()
 
 
-def _short(p: Path) -> str:
+def short_path(p: Path) -> str:
     """A path as it is shown in a message: very long names are cut in the middle."""
     s = str(p)
     return s if len(s) <= 200 else f"{s[:100]}…{s[-60:]} ({len(s):,} characters)"

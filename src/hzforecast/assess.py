@@ -299,7 +299,9 @@ def path_outcomes(
             add_derived(paths.model, state.states, only=need)
         s = state.states[p.ind]
         if smooth and p.smooth is not None:
-            out[first : first + n] = smoothed_prob(p, n, state.theta, state.drifts)
+            out[first : first + n] = smoothed_prob(
+                p, n, state.theta, state.drifts, state.sigmas, state.walks
+            )
         else:
             logv = log_value(s, p.transform) if t.measure != "level" else None
             out[first : first + n] = meets(p, measure(p, s, logv, p.t_index))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import scores
+from ._fitting import cuts
 from .fit import GrowthPrior, fit
 
 __all__ = ["BacktestResult", "backtest"]
@@ -116,10 +117,10 @@ def backtest(
     for name, s in _collection(data).items():
         s = s.sort_index()
         n = len(s)
-        starts = [n - horizon] if origins == "last" else range(min_train, n - horizon + 1)
+        starts = cuts(n, horizon=horizon, min_train=max(min_train, 2))
+        if origins == "last":
+            starts = starts[-1:]
         for o in starts:
-            if o < max(min_train, 2):
-                continue
             train, test = s.iloc[:o], s.iloc[o : o + horizon]
             res = fit(train, model="bayes-growth", prior=prior, kind=kind)
             x = train.to_numpy(dtype=float)
@@ -129,8 +130,8 @@ def backtest(
             q = stats.t.ppf(u, df)
             for j, h in enumerate(hs):
                 y = float(test.iloc[j])
-                med = float(res._back(loc[j]))
-                sample = res._back(loc[j] + sc[j] * q)
+                med = float(res.back(loc[j]))
+                sample = res.back(loc[j] + sc[j] * q)
                 row = {
                     "series": name,
                     "origin": int(res.last_year),
@@ -146,8 +147,8 @@ def backtest(
                 }
                 for lev in levels:
                     a = (1 - lev / 100) / 2
-                    lo = float(res._back(loc[j] + sc[j] * stats.t.ppf(a, df)))
-                    hi = float(res._back(loc[j] + sc[j] * stats.t.ppf(1 - a, df)))
+                    lo = float(res.back(loc[j] + sc[j] * stats.t.ppf(a, df)))
+                    hi = float(res.back(loc[j] + sc[j] * stats.t.ppf(1 - a, df)))
                     row[f"lower_{lev:g}"], row[f"upper_{lev:g}"] = lo, hi
                     row[f"in_{lev:g}"] = lo <= y <= hi
                     row[f"winkler_scaled_{lev:g}"] = (

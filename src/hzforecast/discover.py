@@ -51,53 +51,6 @@ class PrimResult:
             return len(self.trajectory) - 1
         return max(ok, key=lambda i: (self.trajectory[i].coverage, -i))
 
-    def paste(self, i: int, alpha: float = 0.05) -> PrimBox:
-        """Let the box's edges out by ``alpha`` of the data while its density does not fall."""
-        b = dict(self.trajectory[i].bounds)
-        x, y = self.x, self.y
-
-        def stats(bounds):
-            m = _inside(x, self.names, bounds)
-            n = int(m.sum())
-            return (float(y[m].mean()) if n else 0.0), m
-
-        dens, m = stats(b)
-        improved = True
-        while improved:
-            improved = False
-            for k, name in enumerate(self.names):
-                lo, hi = b.get(name) or (-np.inf, np.inf)
-                for side in ("low", "high"):
-                    outside = ~m & _inside(x, self.names, {**b, name: None})
-                    if not outside.any():
-                        continue
-                    col = x[outside, k]
-                    if side == "low" and np.isfinite(lo):
-                        below = col[col < lo]
-                        if below.size == 0:
-                            continue
-                        new = (np.quantile(below, 1 - alpha), hi)
-                    elif side == "high" and np.isfinite(hi):
-                        above = col[col > hi]
-                        if above.size == 0:
-                            continue
-                        new = (lo, np.quantile(above, alpha))
-                    else:
-                        continue
-                    cand = {**b, name: new}
-                    d2, m2 = stats(cand)
-                    if d2 >= dens and m2.sum() > m.sum():
-                        b, dens, m, improved = cand, d2, m2, True
-                        lo, hi = new
-        n = int(m.sum())
-        return PrimBox(
-            {k: v for k, v in b.items() if v is not None},
-            float(y[m].sum() / max(self.n_success, 1)),
-            dens,
-            n / len(y),
-            n,
-        )
-
     def rules(self, i: int = -1, *, box: PrimBox | None = None, what: str = "the target") -> str:
         b = box or self.trajectory[i]
         parts = []

@@ -23,7 +23,7 @@ from pathlib import Path
 import tomli_w
 from pydantic import ValidationError
 
-from ._files import _short, atomic_write, read_capped
+from ._files import atomic_write, read_capped, short_path
 from .distributions import DISTRIBUTIONS
 from .spec import Study
 
@@ -100,9 +100,9 @@ def read_study(path: str | os.PathLike) -> Study:
     try:
         data = read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
-        raise StudyFileError(f"{_short(path)}: cannot read ({exc.strerror})") from None
+        raise StudyFileError(f"{short_path(path)}: cannot read ({exc.strerror})") from None
     except ValueError as exc:
-        raise StudyFileError(f"{_short(path)}: {exc}") from None
+        raise StudyFileError(f"{short_path(path)}: {exc}") from None
     return _parse(data, str(path), fmt)
 
 
@@ -110,7 +110,7 @@ def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise StudyFileError(
-            f"{_short(path)}: expected a .toml or .json file, got suffix {suffix[:20]!r}"
+            f"{short_path(path)}: expected a .toml or .json file, got suffix {suffix[:20]!r}"
         )
     return suffix[1:]
 
@@ -318,7 +318,7 @@ def write_study(study: Study, path: str | os.PathLike, *, overwrite: bool = Fals
     data = dumps_study(study, fmt).encode("utf-8")
     if len(data) > MAX_FILE_BYTES:
         raise StudyFileError(
-            f"{_short(path)}: the study is {len(data):,} bytes as {fmt.upper()}, above the "
+            f"{short_path(path)}: the study is {len(data):,} bytes as {fmt.upper()}, above the "
             f"{MAX_FILE_BYTES:,} bytes a study file may have; it could not be read back"
         )
     atomic_write(path, data)

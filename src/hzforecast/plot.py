@@ -97,20 +97,31 @@ def _setup(lang: str):
         raise ValueError(f"lang: expected 'en' or 'zh', got {lang!r}")
     import matplotlib.pyplot as plt
 
-    if lang == "zh":
-        font = cjk_font()
-        if font is None:
-            # Python's default filter shows this once per call site, not once per figure
-            warnings.warn(
-                "no CJK font found (install one, e.g. Debian's fonts-noto-cjk): "
-                "plots use English labels",
-                stacklevel=3,
-            )
-            lang = "en"
-        else:
-            plt.rcParams["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
-            plt.rcParams["axes.unicode_minus"] = False
+    if lang == "zh" and cjk_font() is None:
+        # Python's default filter shows this once per call site, not once per figure
+        warnings.warn(
+            "no CJK font found (install one, e.g. Debian's fonts-noto-cjk): "
+            "plots use English labels",
+            stacklevel=3,
+        )
+        lang = "en"
     return plt, _TEXT[lang], lang
+
+
+def _use_cjk(ax, lang: str) -> None:
+    """Chinese text in this figure only: every text of the figure, and the tick labels it
+    will draw, get the CJK font first and matplotlib's default after it (for glyphs the CJK
+    font lacks, such as the minus sign). matplotlib's global rcParams are left alone."""
+    if lang != "zh":
+        return
+    from matplotlib.text import Text
+
+    family = [cjk_font(), "DejaVu Sans"]
+    fig = ax.figure
+    for text in fig.findobj(Text):
+        text.set_fontfamily(family)
+    for a in fig.axes:
+        a.tick_params(labelfontfamily=family)
 
 
 def _axes(ax, plt, size=(7, 4)):
@@ -224,6 +235,7 @@ def fan_chart(
     ax.set_ylabel(unit)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
     return ax
 
 
@@ -251,6 +263,7 @@ def prob_by_year(assessment, target: str, *, ax=None, lang: str = "en"):
     ax.set_title(f"{target} — {assessment.scenario_id}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
     return ax
 
 
@@ -274,6 +287,7 @@ def scenario_comparison(results: dict, *, targets=None, ax=None, lang: str = "en
     ax.set_xlabel(tx["p_in"])
     ax.legend(title=tx["scenario"], fontsize=8)
     ax.grid(alpha=0.3, axis="x")
+    _use_cjk(ax, lang)
     return ax
 
 
@@ -295,6 +309,7 @@ def tornado_plot(table, target: str, *, ax=None, lang: str = "en", top: int = 10
     ax.set_xlabel(f"P(reach) — {tx['swing']} (10th → 90th percentile)")
     ax.set_title(target)
     ax.grid(alpha=0.3, axis="x")
+    _use_cjk(ax, lang)
     return ax
 
 
@@ -313,6 +328,7 @@ def prim_tradeoff(result, *, ax=None, lang: str = "en", chosen: int | None = Non
     ax.set_ylim(0, 1.02)
     ax.figure.colorbar(sc, ax=ax, label="restricted inputs")
     ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
     return ax
 
 
@@ -343,4 +359,5 @@ def reliability_diagram(prob, outcome, *, bins: int = 10, ax=None, lang: str = "
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
     return ax

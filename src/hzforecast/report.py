@@ -25,9 +25,10 @@ import os
 from html import escape
 from pathlib import Path
 
+from ._assess import html_table, markdown_table
 from ._files import OutputFolder
+from ._study_text import check_lang, md
 from .assess import assess
-from .report_tables import _STATUS_ZH, _pct, check_lang
 from .spec import Study
 
 __all__ = ["write_report"]
@@ -56,19 +57,6 @@ _T = {
         "assumptions": "Assumptions",
         "sources": "Sources",
         "figures": "Figures",
-        "target": "target",
-        "year": "year",
-        "threshold": "threshold",
-        "source": "source",
-        "required": "required growth",
-        "anticipated": "anticipated growth",
-        "p_in": "P(in year) ± SE",
-        "p_by": "P(by year) ± SE",
-        "status": "status",
-        "note": "note",
-        "group": "group (all targets met)",
-        "stated": "stated",
-        "assumed": "assumed",
         "meaning": "A probability here is conditional on the scenario's assumptions listed "
         "below; ± is the Monte Carlo standard error only.",
     },
@@ -80,19 +68,6 @@ _T = {
         "assumptions": "假设",
         "sources": "来源",
         "figures": "图表",
-        "target": "目标",
-        "year": "年份",
-        "threshold": "阈值",
-        "source": "来源",
-        "required": "所需增速",
-        "anticipated": "预期增速",
-        "p_in": "当年达成概率 ± 标准误",
-        "p_by": "截至当年达成概率 ± 标准误",
-        "status": "状态",
-        "note": "说明",
-        "group": "目标组(全部达成)",
-        "stated": "原文",
-        "assumed": "假设",
         "meaning": "此处概率以下列情景假设为条件;± 仅为蒙特卡洛误差。",
     },
 }
@@ -101,18 +76,21 @@ _T = {
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(size):
+    """A figure of its own, drawn by Agg whatever pyplot's backend is (the report neither
+    switches the backend nor leaves figures open in pyplot)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
 
 
 def _figures(study, results, paths_by_scenario, lang):
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401
     except ImportError:
         return []
     from . import plot
@@ -128,20 +106,16 @@ def _figures(study, results, paths_by_scenario, lang):
         if t.measure != "level":
             continue
         seen.add(t.indicator)
-        fig, ax = plt.subplots(figsize=(7, 3.6))
+        fig, ax = _figure((7, 3.6))
         plot.fan_chart(paths, t.indicator, study=study, target=t, ax=ax, lang=lang)
         out.append((f"{t.indicator} ({first})", _png(fig)))
         if len(seen) >= 6:
             break
     if len(results) > 1:
-        fig, ax = plt.subplots(figsize=(7, 6))
+        fig, ax = _figure((7, 6))
         plot.scenario_comparison(results, ax=ax, lang=lang)
         out.append(("P(reach) by scenario", _png(fig)))
     return out
-
-
-def _status_class(status: str) -> str:
-    return status.replace(" ", "-")
 
 
 def _html(study, results, audit, figures, settings, lang):
@@ -164,55 +138,9 @@ def _html(study, results, audit, figures, settings, lang):
         sc = study.scenario(sid)
         parts.append(
             f"<h2>{tx['table']} — {escape(sc.name_zh if lang == 'zh' else sc.name_en)} "
-            f"(<code>{escape(sid)}</code>)</h2><table><tr>"
+            f"(<code>{escape(sid)}</code>)</h2>"
         )
-        for h in (
-            "target",
-            "year",
-            "threshold",
-            "source",
-            "required",
-            "anticipated",
-            "p_in",
-            "p_by",
-            "status",
-        ):
-            parts.append(f"<th>{tx[h]}</th>")
-        parts.append("</tr>")
-        for r in res.targets:
-            t = r.target
-            unit = r.unit if t.measure == "level" else ""
-            label = (t.name_zh if lang == "zh" else t.name_en) or t.id
-            src = tx["stated"] if t.status == "stated" else tx["assumed"]
-            tip = escape(t.quote or t.rationale or "")
-            status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
-            if r.assessable:
-                cells = [
-                    _pct(r.required_growth),
-                    _pct(r.anticipated_growth),
-                    r.p_in_year.text(),
-                    r.p_by_year.text(),
-                ]
-                st = f"<td class='{_status_class(r.progress)}'>{escape(status)}</td>"
-            else:
-                cells = ["—", "—", "—", "—"]
-                st = f"<td class='small'>{escape(r.reason or '')}</td>"
-            parts.append(
-                f"<tr><td title='{tip}'>{escape(label)}<br><code>{escape(t.id)}</code></td>"
-                f"<td>{t.year}</td><td>{escape(t.describe(unit))}</td>"
-                f"<td class='{t.status}'>{src}</td>"
-                + "".join(f"<td>{escape(c)}</td>" for c in cells)
-                + st
-                + "</tr>"
-            )
-        for g in res.groups:
-            if g.assessable:
-                parts.append(
-                    f"<tr><td colspan='6'><b>{tx['group']}: {escape(g.group_id)}</b></td>"
-                    f"<td>{escape(g.p_all_in_year.text())}</td>"
-                    f"<td>{escape(g.p_all_by_year.text())}</td><td></td></tr>"
-                )
-        parts.append("</table>")
+        parts.append(html_table(res, lang))
         if res.corrections:
             parts.append(
                 "<p class='small'>" + "<br>".join(escape(str(c)) for c in res.corrections) + "</p>"
@@ -245,59 +173,14 @@ def _html(study, results, audit, figures, settings, lang):
     return "\n".join(parts)
 
 
-def md(text) -> str:
-    """Text from a study made inert in Markdown: HTML and Markdown syntax escaped, line
-    breaks joined, table bars escaped (the HTML report escapes the same text as HTML)."""
-    s = " ".join(str(text).split())
-    s = escape(s, quote=False)  # < > & : no raw HTML reaches a Markdown renderer
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
-
-
-# every cell and item starts after "| " or "- ", so only inline syntax needs escaping:
-# emphasis, code, links and images (brackets), strike-through, table bars
-_MD_SPECIAL = set("\\`*_[]|~")
-
-
 def _markdown(study, results, audit, settings, lang):
     tx = _T[lang]
     name = study.name_zh if lang == "zh" else study.name_en
     lines = [f"# {md(name)}: {tx['title']}", "", tx["meaning"], "", f"## {tx['settings']}", ""]
     lines += [f"- {md(k)}: {md(v)}" for k, v in settings.items()]
     for sid, res in results.items():
-        lines += [
-            "",
-            f"## {tx['table']} — {md(sid)}",
-            "",
-            f"| {tx['target']} | {tx['year']} | {tx['threshold']} | {tx['source']} | "
-            f"{tx['required']} | {tx['anticipated']} | {tx['p_in']} | {tx['p_by']} | "
-            f"{tx['status']} |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for r in res.targets:
-            t = r.target
-            unit = r.unit if t.measure == "level" else ""
-            src = tx["stated"] if t.status == "stated" else tx["assumed"]
-            if r.assessable:
-                status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
-                cells = [
-                    t.id,
-                    t.year,
-                    t.describe(unit),
-                    src,
-                    _pct(r.required_growth),
-                    _pct(r.anticipated_growth),
-                    r.p_in_year.text(),
-                    r.p_by_year.text(),
-                    status,
-                ]
-            else:
-                cells = [t.id, t.year, t.describe(unit), src, "—", "—", "—", "—", r.reason]
-            lines.append("| " + " | ".join(md(c) for c in cells) + " |")
-        for g in res.groups:
-            if g.assessable:
-                cells = [f"{tx['group']}: {g.group_id}", "", "", "", "", ""]
-                cells += [g.p_all_in_year.text(), g.p_all_by_year.text(), ""]
-                lines.append("| " + " | ".join(md(c) for c in cells) + " |")
+        lines += ["", f"## {tx['table']} — {md(sid)}", ""]
+        lines += markdown_table(res, lang)
         lines += ["", f"### {tx['assumptions']}", ""] + [f"- {md(a)}" for a in res.assumed]
         lines += [f"- {md(c)}" for c in res.corrections]
     lines += ["", f"## {tx['audit']}", ""]

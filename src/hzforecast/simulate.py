@@ -76,6 +76,8 @@ from ._engine import (
     compile_model,
     drifts,
     layout_for,
+    path_sigmas,
+    path_walks,
     run_blocks,
 )
 from ._progress import progress_bar
@@ -197,7 +199,10 @@ class Paths:
             sl = slice(block.first, block.first + block.n)
             st = {k: v[sl].T for k, v in self.states.items()}
             th = np.array([self.params[name][sl] for name in names]).reshape(len(names), block.n)
-            yield BlockState(block, st, th, drifts(self.model, th), {})
+            sig = path_sigmas(self.model, th)
+            yield BlockState(
+                block, st, th, drifts(self.model, th, sig), {}, sig, path_walks(self.model, sig)
+            )
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -501,7 +501,18 @@ class Assumption(_Spec):
         σ of the yearly shock on the log (share: log-odds) scale; 0 for a
         deterministic path, else at least :data:`MIN_VOLATILITY` (1e-4, 0.01% a year):
         smaller shocks are below the resolution of the simulated log-levels, so the
-        results would depend on rounding rather than on the model.
+        results would depend on rounding rather than on the model. At most
+        :data:`MAX_VOLATILITY`.
+    volatility_df : float, optional
+        The volatility is uncertain: each path draws σ² = ν·s²/χ²_ν with s = ``volatility``
+        and ν = ``volatility_df`` (a scaled inverse χ², the posterior of a fitted model).
+        The growth's spread around its median, and ``growth_walk``, then scale with each
+        path's σ/s — the Normal–Inverse-Gamma structure of :meth:`FitResult.to_assumption`.
+    growth_walk : float
+        The growth itself wanders: the yearly standard deviation of the change in the log
+        drift (0.005: growth moves by about ±0.5 percentage points a year), so far years are
+        less certain than a fixed growth makes them. 0 (default): the growth drawn for a
+        path holds for the whole horizon.
     start : Distribution, optional
         Starting value (indicator unit; share as a fraction) where none is observed.
         It is an assumption and is reported as such.
@@ -513,6 +524,8 @@ class Assumption(_Spec):
     growth: Distribution
     growth_scale: Literal["rate", "log"] = "rate"
     volatility: Finite = Field(ge=0)
+    volatility_df: Finite | None = Field(default=None, gt=2, le=1e6)
+    growth_walk: Finite = Field(default=0.0, ge=0, le=0.5)
     start: Distribution | None = None
     start_year: Year | None = None
     shocks: tuple[Shock, ...] = ()
@@ -525,6 +538,16 @@ class Assumption(_Spec):
     def _check(self):
         if self.start_year is not None and self.start is None:
             raise ValueError("start_year: only meaningful with start")
+        if self.volatility == 0 and (self.volatility_df is not None or self.growth_walk > 0):
+            raise ValueError(
+                "volatility: an uncertain volatility (volatility_df) or a walking growth "
+                "(growth_walk) needs a volatility above 0, got 0"
+            )
+        if self.growth_walk > 0 and any(s.kind == "trend_change" for s in self.shocks):
+            raise ValueError(
+                "growth_walk: a growth that walks year by year cannot also change trend at a "
+                "set year (a trend_change shock); use one or the other"
+            )
         if self.volatility > MAX_VOLATILITY:
             raise ValueError(
                 f"volatility: {self.volatility:g} is a yearly shock of ±{self.volatility:.0%} on "
@@ -909,12 +932,12 @@ class Study(_Spec):
 
     def to_frame(self, what: Literal["observations", "targets"] = "observations"):
         """The observations (or targets) as a pandas DataFrame, one row each, with sources."""
-        from .report_tables import study_frame
+        from ._study_text import study_frame
 
         return study_frame(self, what)
 
     def summary(self, lang: str = "en") -> str:
-        from .report_tables import study_summary
+        from ._study_text import study_summary
 
         return study_summary(self, lang=lang)
 
@@ -925,7 +948,7 @@ class Study(_Spec):
         )
 
     def _repr_html_(self) -> str:
-        from .report_tables import study_html
+        from ._study_text import study_html
 
         return study_html(self)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from ._rng import as_seed_sequence
 from .assess import assess, path_outcomes
 from .distributions import Fixed, shifted
 from .simulate import SimulationError, simulate
@@ -175,7 +176,7 @@ def required_growth(
     _parse_lever(study, scenario, lever)
     if not search[0] < search[1]:
         raise ValueError(f"search: need low < high, got {search}")
-    seq = np.random.SeedSequence(rng) if isinstance(rng, int) else rng
+    seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
     count = 0
     cache = {}
 
@@ -335,7 +336,7 @@ def tornado(
     """
     import pandas as pd
 
-    seq = np.random.SeedSequence(rng) if isinstance(rng, int) else rng
+    seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
 
     def run(s, which):
         return assess(

@@ -43,9 +43,11 @@ from .results import (
     TargetResult,
     progress_status,
 )
+from .table import LABELS, Row, html_table, markdown_table, rows, text_table, threshold_text
 
 __all__ = [
     "FAR_OFF",
+    "LABELS",
     "ON_TRACK",
     "QUANTILES",
     "SAMPLE_MAX",
@@ -58,6 +60,7 @@ __all__ = [
     "GroupResult",
     "MixtureAccumulator",
     "ProbabilityAccumulator",
+    "Row",
     "Sums",
     "TargetPlan",
     "TargetResult",
@@ -67,7 +70,9 @@ __all__ = [
     "derived_needed",
     "group_plans",
     "growth_integrated_by",
+    "html_table",
     "last_prob",
+    "markdown_table",
     "measure",
     "meets",
     "min_variance_weights",
@@ -75,7 +80,10 @@ __all__ = [
     "plan_targets",
     "probability_given_parameters",
     "progress_status",
+    "rows",
     "smoothed_prob",
     "survival_by",
+    "text_table",
+    "threshold_text",
     "wilson_interval",
 ]

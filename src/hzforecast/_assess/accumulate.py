@@ -222,6 +222,8 @@ class Accumulator:
             corrections=model.corrections,
             notes=tuple(model.notes),
             assumptions=assumptions_of(study, model.scenario_id),
+            scenario_name_zh=study.scenario(model.scenario_id).name_zh,
+            scenario_name_en=study.scenario(model.scenario_id).name_en,
         )
 
 

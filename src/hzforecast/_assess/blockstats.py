@@ -137,7 +137,7 @@ def _target_block(p: TargetPlan, state: BlockState, cache: _BlockCache, method: 
     excess = None  # v_by - v_in (>= 0), for a smoothed by-year estimate
     v_in = None
     if p.smooth is not None:
-        v_in = smoothed_prob(p, n, state.theta, state.drifts)
+        v_in = smoothed_prob(p, n, state.theta, state.drifts, state.sigmas, state.walks)
         if before is None:  # one year in the window: "by" and "in" are the same event
             v_by = v_in
         else:
@@ -146,12 +146,16 @@ def _target_block(p: TargetPlan, state: BlockState, cache: _BlockCache, method: 
             # conditioning over every year of the window; and the growth parameter
             # integrated out given the shocks
             idx = np.flatnonzero(before)
-            excess = 1.0 - last_prob(p, s, state.drifts, idx)
+            if p.smooth.walk:  # the last step's drift is not known given the parameters:
+                # the paths that reached it before T and miss it in T, counted
+                excess = (~hit_T[idx]).astype(np.float64)
+            else:
+                excess = 1.0 - last_prob(p, s, state.drifts, state.sigmas, idx)
             v_by = np.array(v_in)
             v_by[idx] += excess
             others = []
             if p.survival:
-                others.append(survival_by(p, s, state.drifts))
+                others.append(survival_by(p, s, state.drifts, state.sigmas))
             if p.param_cond:
                 others.append(growth_integrated_by(p, s, state.drifts))
             if others:

@@ -88,21 +88,29 @@ def band_prob(comparator: str, mean, sd, lo, hi):
         return special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
 
 
-def smoothed_prob(p: TargetPlan, n: int, theta: np.ndarray, drifts: dict) -> np.ndarray:
+def _walk_var(k: int) -> float:
+    """Σ_{j=1}^{k} j²: the growth walk's variance of a sum of k years' drifts, per τ²."""
+    return k * (k + 1) * (2 * k + 1) / 6
+
+
+def smoothed_prob(
+    p: TargetPlan, n: int, theta: np.ndarray, drifts: dict, sigmas: dict, walks: dict
+) -> np.ndarray:
     """P(in year | parameters) per path (one float broadcast when they are fixed).
 
     Given a path's parameter draws, the target-year state is normal: every shock of the
-    indicator is integrated exactly.
+    indicator — and every step of a walking growth — is integrated exactly.
     """
     plan = p.smooth
     T = p.t_index
-    sig = plan.sigma
+    sig = sigmas[plan.id]
+    tau = walks[plan.id]
     off = plan.offsets
     m = p.target.measure
     c_lo, c_hi = p.c_lo, p.c_hi
     cmp = p.target.comparator
+    a = plan.anchor
     if m == "level":
-        a = plan.anchor
         if plan.start_param is not None:
             x0 = theta[plan.start_param]
             y0 = np.log(x0) if plan.transform == "log" else special.logit(x0)
@@ -110,14 +118,25 @@ def smoothed_prob(p: TargetPlan, n: int, theta: np.ndarray, drifts: dict) -> np.
             x0 = plan.start_value
             y0 = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
         mean_full = y0 + _drift_sum(plan, drifts, a, T) + (off[T] - off[a])
-        full = band_prob(cmp, mean_full, sig * math.sqrt(T - a), c_lo, c_hi)
+        sd = (
+            sig * math.sqrt(T - a)
+            if not plan.walk
+            else np.sqrt(sig * sig * (T - a) + tau * tau * _walk_var(T - a))
+        )
+        full = band_prob(cmp, mean_full, sd, c_lo, c_hi)
     elif m == "growth":
-        full = band_prob(cmp, _drift_at(plan, drifts, T) + (off[T] - off[T - 1]), sig, c_lo, c_hi)
+        sd = sig if not plan.walk else np.sqrt(sig * sig + tau * tau * (T - a))
+        full = band_prob(cmp, _drift_at(plan, drifts, T) + (off[T] - off[T - 1]), sd, c_lo, c_hi)
     else:
         b = p.base_index
         k = T - b
         mean_full = _drift_sum(plan, drifts, b, T) + (off[T] - off[b])
-        full = band_prob(cmp, mean_full, sig * math.sqrt(k), c_lo * k, c_hi * k)
+        sd = (
+            sig * math.sqrt(k)
+            if not plan.walk
+            else np.sqrt(sig * sig * k + tau * tau * ((b - a + 1) * k * k + _walk_var(k - 1)))
+        )
+        full = band_prob(cmp, mean_full, sd, c_lo * k, c_hi * k)
     return np.broadcast_to(np.asarray(full, dtype=float), (n,))
 
 
@@ -134,10 +153,14 @@ def _step_event(p: TargetPlan, prev, base, d, t: int):
     return prev + d, p.c_lo, p.c_hi
 
 
-def last_prob(p: TargetPlan, s, drifts: dict, where) -> np.ndarray:
-    """P(in year | path to T-1) for the paths ``where`` (an index array) selects."""
+def last_prob(p: TargetPlan, s, drifts: dict, sigmas: dict, where) -> np.ndarray:
+    """P(in year | path to T-1) for the paths ``where`` (an index array) selects (a growth
+    that does not walk: the step's drift is known given the parameters)."""
     plan = p.smooth
     T = p.t_index
+    sig = sigmas[plan.id]
+    if np.ndim(sig):
+        sig = sig[where]
     off = plan.offsets
     d = _drift_at(plan, drifts, T) + (off[T] - off[T - 1])
     if np.ndim(d):
@@ -145,10 +168,10 @@ def last_prob(p: TargetPlan, s, drifts: dict, where) -> np.ndarray:
     base = s[p.base_index][where] if p.target.measure == "cagr" else 0.0
     mean, lo, hi = _step_event(p, s[T - 1][where], base, d, T)
     mean = mean + np.zeros(len(where))  # a growth event's mean can be one float
-    return band_prob(p.target.comparator, mean, plan.sigma, lo, hi)
+    return band_prob(p.target.comparator, mean, sig, lo, hi)
 
 
-def survival_by(p: TargetPlan, s, drifts: dict) -> np.ndarray:
+def survival_by(p: TargetPlan, s, drifts: dict, sigmas: dict) -> np.ndarray:
     """P(reached in some year w0…T | parameters) per path, by sequential conditioning.
 
     Year by year, the chance ``q_t`` that the target is met in year t given the path so
@@ -163,7 +186,7 @@ def survival_by(p: TargetPlan, s, drifts: dict) -> np.ndarray:
     """
     plan = p.smooth
     T, w0 = p.t_index, p.w0
-    sig = plan.sigma
+    sig = sigmas[plan.id]
     off = plan.offsets
     m = p.target.measure
     cmp = p.target.comparator
@@ -244,14 +267,16 @@ def probability_given_parameters(plans: list[TargetPlan], model, theta: np.ndarr
     """P(every target in ``plans`` met in its year | each column of parameters ``theta``):
     exact, every shock integrated (the targets' shocks must be independent). For global
     sensitivity analysis, where each column is one design point."""
-    from .._engine import drifts
+    from .._engine import drifts, path_sigmas, path_walks
 
-    d = drifts(model, theta)
+    sig = path_sigmas(model, theta)
+    d = drifts(model, theta, sig)
+    w = path_walks(model, sig)
     n = theta.shape[1]
     y = np.ones(n)
     for plan in plans:
         if plan.observed is not None:
             y = y * (1.0 if plan.observed else 0.0)
         else:
-            y = y * smoothed_prob(plan, n, theta, d)
+            y = y * smoothed_prob(plan, n, theta, d, sig, w)
     return y

@@ -95,15 +95,18 @@ class Estimate:
             return ">"
         return None
 
-    def text(self, digits: int = 3) -> str:
+    def text(self, digits: int = 3, *, compact: bool = False) -> str:
+        """``0.291 ± 0.001``; a tiny error in scientific notation (``± 4.2e-07``, or
+        ``± 4e-07`` when ``compact``); ``< 1/N`` or ``> 1 - 1/N`` for a bound."""
         if self.estimator == "exact":
             return f"{self.value:.0f} (observed)"
         if self.bound == "<":
             return f"< {1 / self.n:.1g}"
         if self.bound == ">":
             return f"> {1 - 1 / self.n:.{max(digits, int(math.log10(self.n)) + 1)}g}"
+        tiny = f"{self.se:.0e}" if compact else f"{self.se:.1e}"
         return f"{probability_text(self.value, digits)} ± " + (
-            f"{self.se:.{digits}f}" if self.se >= 10**-digits / 2 else f"{self.se:.1e}"
+            f"{self.se:.{digits}f}" if self.se >= 10**-digits / 2 else tiny
         )
 
     def __str__(self) -> str:

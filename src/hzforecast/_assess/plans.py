@@ -172,8 +172,9 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
 
 def _survival_ok(smooth, model, start_value, transform, c_lo, c_hi) -> bool:
     """The conditioning estimator reads each year's shock back from the states as
-    (Δ state - drift) / σ: its rounding error, eps·|state| / σ, must be small."""
-    if smooth is None:
+    (Δ state - drift) / σ: its rounding error, eps·|state| / σ, must be small; and each
+    year's drift must be known given the parameters (a growth that does not walk)."""
+    if smooth is None or smooth.walk:
         return False
     y0 = start_value if start_value is not None else 1.0
     y0 = math.log(y0) if transform == "log" else math.log(y0 / (1 - y0))
@@ -187,6 +188,8 @@ def _integrable_growth(smooth, t: Target, model: Model):
     correlation): then P(by year) may integrate it out."""
     ok = (
         smooth is not None
+        and not smooth.walk
+        and not smooth.per_path_sigma
         and t.measure == "level"
         and t.comparator != "between"
         and not smooth.trends

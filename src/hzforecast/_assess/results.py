@@ -182,6 +182,8 @@ class Assessment:
     corrections: tuple[CorrectionUsed, ...]
     notes: tuple[str, ...]
     assumptions: tuple[AssumptionUsed, ...]
+    scenario_name_zh: str | None = None
+    scenario_name_en: str | None = None
 
     @property
     def assumed(self) -> tuple[str, ...]:
@@ -247,20 +249,20 @@ class Assessment:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def table(self, lang: str = "en") -> str:
-        """A fixed-width text table (the command line's output)."""
-        from ..report_tables import assessment_table
+    def table(self, lang: str = "en", *, width: int = 100) -> str:
+        """A text table at most ``width`` display cells wide (the command line's output)."""
+        from .table import text_table
 
-        return assessment_table(self, lang=lang)
+        return text_table(self, lang, width=width)
 
     def __str__(self) -> str:
         return self.table()
 
     def to_html(self, lang: str = "en") -> str:
         """An HTML table (``lang`` "en", the default, or "zh")."""
-        from ..report_tables import assessment_html
+        from .table import html_table
 
-        return assessment_html(self, lang=lang)
+        return html_table(self, lang)
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -23,7 +23,7 @@ from .blocks import (
     layout_for,
     run_blocks,
 )
-from .kernel import BlockState, add_derived, drifts, log_value
+from .kernel import BlockState, add_derived, drifts, log_value, path_sigmas, path_walks
 from .model import (
     PRECISIONS,
     CorrectionUsed,
@@ -34,7 +34,7 @@ from .model import (
     SimulationError,
     compile_model,
 )
-from .quantiles import growth_cdf, ppf
+from .quantiles import VolatilityDraw, growth_cdf, ppf
 
 __all__ = [
     "BLOCK",
@@ -50,6 +50,7 @@ __all__ = [
     "Model",
     "ParamSpec",
     "SimulationError",
+    "VolatilityDraw",
     "add_derived",
     "bridge_matrix",
     "check_memory",
@@ -58,6 +59,8 @@ __all__ = [
     "growth_cdf",
     "layout_for",
     "log_value",
+    "path_sigmas",
+    "path_walks",
     "ppf",
     "run_blocks",
 ]

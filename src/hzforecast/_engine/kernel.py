@@ -45,7 +45,12 @@ class BlockState:
         Per-path parameter draws, in the order of ``model.params``.
     drifts : dict of int -> ndarray or float
         Per-path drift of every growth and trend parameter, by parameter index (one float
-        when the parameter is fixed).
+        when the parameter is fixed): the drift at the indicator's start.
+    sigmas : dict of str -> ndarray or float
+        Each indicator's volatility: per path where it is drawn (``volatility_df``), else
+        one float.
+    walks : dict of str -> ndarray or float
+        Each walking growth's yearly step size (0.0 where the growth does not walk).
     running_max : dict of str -> ndarray, shape (n_years - 1, n)
         Running maximum of the state from grid year 1 on, for the indicators where it is
         valid (simulated from the grid's first year, no dips); computed in the kernel while
@@ -57,6 +62,8 @@ class BlockState:
     theta: np.ndarray
     drifts: dict
     running_max: dict
+    sigmas: dict
+    walks: dict
 
     @property
     def n(self) -> int:
@@ -125,16 +132,22 @@ def draw_block(model: Model, method: str, source, block_index: int, n: int):
     p, k, h = len(model.params), model.n_shocks, model.n_steps
     big = _buffer("states", (h + 1, k, n), model.dtype)
     z = big[1:]
+    walkers = model.walk_rows
+    xi = _buffer("walk", (h, len(walkers), n), np.float32) if walkers else None
     if method == "qmc":
         # (n, D): parameters first, then the shocks' Brownian-bridge coordinates level by
         # level — every indicator's total over the horizon, then its midpoints, … — so the
         # Sobol' points' best dimensions drive what the targets depend on most
         pts = source
         u = np.ascontiguousarray(pts[:, :p].T)
-        xi = special.ndtri(pts[:, p:]).T.astype(model.dtype, order="C")  # (H·K, n), by level
+        xi = special.ndtri(pts[:, p : p + h * k]).T.astype(model.dtype, order="C")  # (H·K, n)
         np.matmul(bridge_matrix(h).astype(model.dtype), xi.reshape(h, k * n), out=z.reshape(h, -1))
         z *= model.shock_scale[:, None].astype(model.dtype)
-        return u, big, None
+        walk = None
+        if walkers:  # the walking growths' yearly steps: the last coordinates, year by year
+            walk = _buffer("walk", (h, len(walkers), n), np.float32)
+            walk[...] = special.ndtri(pts[:, p + h * k :]).T.reshape(h, len(walkers), n)
+        return u, big, None, walk
     seq = source
     m = n // 2 if method == "antithetic" else n
     u = _buffer("u", (p, n))
@@ -154,12 +167,17 @@ def draw_block(model: Model, method: str, source, block_index: int, n: int):
     for plan in model.indicators:
         bitgen = _stream(seq, block_index, 0, _name_key(plan.id)).bit_generator
         standard_normals(bitgen, z[:, plan.row, :m], work, scale=model.shock_scale[plan.row])
+    for j, plan in enumerate(walkers):
+        bitgen = _stream(seq, block_index, 3, _name_key(plan.id)).bit_generator
+        standard_normals(bitgen, xi[:, j, :m], work)
     if method == "antithetic":
         np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
         if zc is not None:
             np.negative(zc[:, :m], out=zc[:, m:])
-    return u, big, zc
+        if xi is not None:
+            np.negative(xi[:, :, :m], out=xi[:, :, m:])
+    return u, big, zc, xi
 
 
 # ----------------------------------------------------------------------------- kernel
@@ -171,6 +189,7 @@ def simulate_block(
     u: np.ndarray,
     big: np.ndarray,
     zc: np.ndarray | None = None,
+    walk: np.ndarray | None = None,
     *,
     derived: bool = True,
     track_max: bool = False,
@@ -192,11 +211,15 @@ def simulate_block(
     """
     n = u.shape[1]
     theta = _uniform_to_params(model, u, zc)
-    drift = drifts(model, theta)
+    sigmas = path_sigmas(model, theta)
+    drift = drifts(model, theta, sigmas)
+    walks = path_walks(model, sigmas)
+    walkers = model.walk_rows
     k, h = model.n_shocks, model.n_steps
     plans = model.indicators
     dt = model.dtype
-    fixed = all(np.ndim(drift[p.growth_param]) == 0 and not p.trends for p in plans)
+    per_path = [(p.row, sigmas[p.id].astype(dt)) for p in plans if p.per_path_sigma]
+    fixed = not walkers and all(np.ndim(drift[p.growth_param]) == 0 and not p.trends for p in plans)
     mu = _buffer("mu", (k, 1 if fixed else n), dt)  # a column when no drift varies by path
     changes: dict[int, list] = {}
     late = [p for p in plans if p.anchor]
@@ -218,6 +241,9 @@ def simulate_block(
     for t in range(h):
         for plan, pidx in changes.get(t, ()):
             mu[plan.row] = drift[pidx]
+        for j, plan in enumerate(walkers):  # the growth walks, from the step after the start
+            if t >= plan.anchor:
+                mu[plan.row] += walks[plan.id] * walk[t, j]
         x = big[t + 1]
         if lower:
             # in place: xᵀ ← xᵀ Mᵀ with M lower-triangular (half the work of a matmul)
@@ -225,6 +251,8 @@ def simulate_block(
         elif mix is not None:  # a semi-definite factor from the eigen-decomposition
             np.matmul(mix, x[:c], out=slab)
             x[:c] = slab
+        for row, sig in per_path:  # volatilities drawn per path scale their shocks
+            x[row] *= sig
         x += mu
         for plan in late:
             if t < plan.anchor:
@@ -251,13 +279,30 @@ def simulate_block(
                 running_max[plan.id] = run[1:, plan.row]
     if derived:
         add_derived(model, states)
-    return BlockState(block, states, theta, drift, running_max)
+    return BlockState(block, states, theta, drift, running_max, sigmas, walks)
 
 
-def drifts(model: Model, theta: np.ndarray) -> dict:
+def path_sigmas(model: Model, theta: np.ndarray) -> dict:
+    """Each indicator's volatility: its per-path draw, or its one value."""
+    return {p.id: theta[p.sigma_param] if p.per_path_sigma else p.sigma for p in model.indicators}
+
+
+def path_walks(model: Model, sigmas: dict) -> dict:
+    """Each indicator's yearly growth walk: scaled with the path's volatility where that is
+    drawn (the Normal–Inverse-Gamma structure), else one value."""
+    return {
+        p.id: p.walk * (sigmas[p.id] / p.sigma) if p.per_path_sigma else p.walk
+        for p in model.indicators
+    }
+
+
+def drifts(model: Model, theta: np.ndarray, sigmas: dict | None = None) -> dict:
     """Per-path drift of every growth and trend parameter (a float when it is fixed).
 
-    Computed once per block and shared by the kernel and the assessment."""
+    Where the volatility is drawn per path, the growth's distance from its median scales
+    with σ/s (the Normal–Inverse-Gamma posterior of a fitted model: the drift's spread is
+    proportional to the shocks'). Computed once per block and shared by the kernel and the
+    assessment."""
     out = {}
     for plan in model.indicators:
         for pidx in plan.drift_params:
@@ -266,6 +311,11 @@ def drifts(model: Model, theta: np.ndarray) -> dict:
                 out[pidx] = float(plan.drift(np.float64(dist.value)))
             else:
                 out[pidx] = plan.drift(theta[pidx])
+        if plan.per_path_sigma:
+            sig = (sigmas or path_sigmas(model, theta))[plan.id]
+            centre = float(plan.drift(np.float64(plan.growth_median)))
+            d = out[plan.growth_param]
+            out[plan.growth_param] = centre + (d - centre) * (sig / plan.sigma)
     return out
 
 

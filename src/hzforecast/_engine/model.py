@@ -45,9 +45,9 @@ class SimulationError(ValueError):
 class ParamSpec:
     """One per-path parameter draw."""
 
-    name: str  # "gdp.growth", "rd_share.start", "mengniu_output.trend_2022"
+    name: str  # "gdp.growth", "rd_share.start", "mengniu_output.trend_2022", "gdp.volatility"
     indicator: str
-    role: Literal["growth", "start", "trend"]
+    role: Literal["growth", "start", "trend", "volatility"]
     dist: object
     assumed: bool = True
 
@@ -94,6 +94,13 @@ class IndicatorPlan:
     offsets: np.ndarray  # additive offsets on the transformed scale, by grid index
     corrected: bool = False  # the start is a corrected reading of the stated figure
     rate_growth: bool = True  # growth draws are rates g (drift ln(1+g)), not log drifts
+    sigma_param: int | None = None  # a per-path volatility draw (volatility_df), or None
+    walk: float = 0.0  # the growth's yearly walk (sd of the drift's change) at σ = sigma
+    growth_median: float = 0.0  # the growth distribution's median (centre of the scaling)
+
+    @property
+    def per_path_sigma(self) -> bool:
+        return self.sigma_param is not None
 
     def drift(self, g):
         """Per-path drift on the transformed scale from a growth draw."""
@@ -154,10 +161,19 @@ class Model:
     @cached_property
     def shock_scale(self) -> np.ndarray:
         """Scale of the normals drawn for each row: 1 for the correlated rows (the mixing
-        matrix carries their volatilities), sigma for the others (drawn ready-scaled)."""
+        matrix carries their volatilities) and for rows whose volatility is drawn per path
+        (scaled in the kernel), sigma for the others (drawn ready-scaled)."""
         out = self.row_sigmas.copy()
         out[list(self.shock_rows)] = 1.0
+        for p in self.indicators:
+            if p.per_path_sigma:
+                out[p.row] = 1.0
         return out
+
+    @property
+    def walk_rows(self) -> tuple[IndicatorPlan, ...]:
+        """The indicators whose growth walks, in row order."""
+        return tuple(sorted((p for p in self.indicators if p.walk > 0), key=lambda p: p.row))
 
     @cached_property
     def kernel_mix(self):
@@ -171,7 +187,11 @@ class Model:
                 f"shock_rows: the correlated indicators must lead the state buffer "
                 f"(rows 0…{c - 1}), got {self.shock_rows}"
             )
-        m = self.row_sigmas[:c, None] * self.shock_factor
+        sig = self.row_sigmas.copy()
+        for p in self.indicators:
+            if p.per_path_sigma:
+                sig[p.row] = 1.0  # scaled per path after the mixing
+        m = sig[:c, None] * self.shock_factor
         lower = not np.any(np.triu(m, 1))
         return np.asfortranarray(m, dtype=self.dtype), lower
 
@@ -198,8 +218,8 @@ class Model:
 
     @property
     def dimension(self) -> int:
-        """Uniform dimensions per path (parameters + shocks)."""
-        return len(self.params) + self.n_shocks * self.n_steps
+        """Uniform dimensions per path (parameters, shocks, the walking growths' steps)."""
+        return len(self.params) + (self.n_shocks + len(self.walk_rows)) * self.n_steps
 
     def plan(self, indicator: str) -> IndicatorPlan | DerivedPlan | None:
         for p in self.indicators:
@@ -369,6 +389,19 @@ def _indicator_plan(
                 f"({years[anchor]} = 1), so only growth targets can be assessed"
             )
     trends, offsets = _shocks(a, anchor, years, params)
+    sigma_param = None
+    if a.volatility_df is not None:
+        from .quantiles import VolatilityDraw
+
+        sigma_param = len(params)
+        params.append(
+            ParamSpec(
+                f"{a.indicator}.volatility",
+                a.indicator,
+                "volatility",
+                VolatilityDraw(a.volatility, a.volatility_df),
+            )
+        )
     plan = IndicatorPlan(
         id=a.indicator,
         transform=transform_of_kind(ind.kind),
@@ -384,6 +417,9 @@ def _indicator_plan(
         trends=tuple(sorted(trends)),
         offsets=offsets,
         corrected=corrected,
+        sigma_param=sigma_param,
+        walk=float(a.growth_walk),
+        growth_median=a.growth.median() if sigma_param is not None else 0.0,
     )
     return plan, correction, note
 

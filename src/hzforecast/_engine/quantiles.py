@@ -14,7 +14,39 @@ from scipy import special
 
 from ..distributions import Fixed, Normal, Triangular, Uniform
 
-__all__ = ["growth_cdf", "ppf"]
+__all__ = ["VolatilityDraw", "growth_cdf", "ppf"]
+
+
+class VolatilityDraw:
+    """A path's volatility σ when it is uncertain: σ² = ν·s²/X with X ~ χ²_ν (a scaled
+    inverse χ², the Normal–Inverse-Gamma posterior of σ²). σ rises with the uniform u."""
+
+    is_fixed = False
+
+    def __init__(self, scale: float, df: float):
+        self.scale, self.df = float(scale), float(df)
+
+    def ppf(self, u) -> np.ndarray:
+        x = special.chdtri(self.df, np.asarray(u, dtype=float))  # P(X > x) = u
+        return self.scale * np.sqrt(self.df / x)
+
+    def median(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def quantile(self, q: float) -> float:
+        return float(self.ppf(np.array([q]))[0])
+
+    def describe(self) -> str:
+        return f"volatility(scale={self.scale:g}, df={self.df:g})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, VolatilityDraw) and (self.scale, self.df) == (
+            other.scale,
+            other.df,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.scale, self.df))
 
 
 def ppf(dist, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from .fit import _Scale
+from .base import Scale, check_horizon
 
-__all__ = ["CANDIDATES", "MIN_REGULAR", "SampleFitResult", "sample_candidate"]
+__all__ = ["CANDIDATES", "CandidateError", "SampleFitResult", "sample_candidate"]
 
-MIN_REGULAR = 10
 N_ORIGINS = 8
 N_PARAM_DRAWS = 20
 N_REPETITIONS = 25
@@ -63,25 +62,27 @@ def _draw_params(mean, cov, gen, ok, n):
     return out
 
 
-def _simulate_with_parameter_draws(model, res, ok, horizon, gen):
-    """Paths (n, horizon) from ``model`` re-smoothed at parameter draws around ``res``."""
+def _simulate_with_parameter_draws(model, res, ok, horizon, gen, seq):
+    """Paths (n, horizon) from ``model`` re-smoothed at parameter draws around ``res``; the
+    repetitions of each draw come from their own child of ``seq``."""
     try:
         cov = np.asarray(res.cov_params())
     except Exception:  # statsmodels raises various errors for singular information
         cov = np.zeros((len(res.params), len(res.params)))
     sims = []
-    for th in _draw_params(np.asarray(res.params), cov, gen, ok, N_PARAM_DRAWS):
+    draws = _draw_params(np.asarray(res.params), cov, gen, ok, N_PARAM_DRAWS)
+    for th, child in zip(draws, seq.spawn(len(draws)), strict=True):
         s = model.smooth(th).simulate(
             horizon,
             anchor="end",
             repetitions=N_REPETITIONS,
-            rng=np.random.default_rng(int(gen.integers(2**31))),
+            rng=np.random.default_rng(child),
         )
         sims.append(np.asarray(s).reshape(horizon, -1).T)
     return np.vstack(sims)
 
 
-def _ets(z, horizon, gen):
+def _ets(z, horizon, gen, seq):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     with warnings.catch_warnings():
@@ -96,10 +97,10 @@ def _ets(z, horizon, gen):
         def ok(th):
             return 0 < th[i_a] < 1 and 0 < th[i_b] < th[i_a] and 0.8 <= th[i_phi] < 1
 
-        return _simulate_with_parameter_draws(model, res, ok, horizon, gen)
+        return _simulate_with_parameter_draws(model, res, ok, horizon, gen, seq)
 
 
-def _uc(z, horizon, gen):
+def _uc(z, horizon, gen, seq):
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
     with warnings.catch_warnings():
@@ -107,11 +108,11 @@ def _uc(z, horizon, gen):
         model = UnobservedComponents(z, "local linear trend")
         res = model.fit(disp=False)
         return _simulate_with_parameter_draws(
-            model, res, lambda t: bool(np.all(t >= 0)), horizon, gen
+            model, res, lambda t: bool(np.all(t >= 0)), horizon, gen, seq
         )
 
 
-def _theta(z, horizon, gen):
+def _theta(z, horizon, gen, seq):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     with warnings.catch_warnings():
@@ -127,11 +128,14 @@ def _theta(z, horizon, gen):
 _SAMPLERS = {"ets-damped": _ets, "uc-llt": _uc, "theta": _theta}
 
 
-def sample_candidate(name, z, horizon, seed) -> np.ndarray:
-    """Samples (n, horizon) of the transformed value from a statsmodels candidate."""
-    gen = np.random.default_rng(np.random.SeedSequence(seed))
+def sample_candidate(name, z, horizon, seq: np.random.SeedSequence) -> np.ndarray:
+    """Samples (n, horizon) of the transformed value from a statsmodels candidate: parameter
+    draws from one child of ``seq``, each draw's repetitions from children of another (the
+    same ``seq`` gives the same samples)."""
+    a, b = (np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, i)) for i in (0, 1))
+    gen = np.random.default_rng(a)
     try:
-        samples = _SAMPLERS[name](np.asarray(z, float), horizon, gen)
+        samples = _SAMPLERS[name](np.asarray(z, float), horizon, gen, b)
     except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
         raise CandidateError(f"{name}: could not be fitted ({exc})") from None
     if not np.all(np.isfinite(samples)):
@@ -142,7 +146,7 @@ def sample_candidate(name, z, horizon, seed) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class SampleFitResult(_Scale):
+class SampleFitResult(Scale):
     """A fit whose predictive is a sample of paths (the statsmodels candidates)."""
 
     name: str
@@ -150,12 +154,12 @@ class SampleFitResult(_Scale):
     years: np.ndarray
     values: np.ndarray
     method: str
-    seed: int
+    seed: np.random.SeedSequence
     notes: tuple[str, ...] = ()
     _cache: dict = field(default_factory=dict, repr=False)
 
     def _z(self):
-        return self._to_z(self.values)
+        return self.to_z(self.values)
 
     def samples(self, horizon: int) -> np.ndarray:
         """Transformed predictive samples (n, horizon), the same for the same fit."""
@@ -169,23 +173,21 @@ class SampleFitResult(_Scale):
         return float(np.expm1(np.median(s) - self._z()[-1]))
 
     def forecast(self, horizon: int, *, levels=(80, 95), quantiles=None):
-        from .fit import _check_horizon
-
-        _check_horizon(horizon, self.last_year)
-        x = self._back(self.samples(horizon))
-        return self._table(
+        check_horizon(horizon, self.last_year)
+        x = self.back(self.samples(horizon))
+        return self.table(
             horizon, levels, quantiles, lambda: x.mean(axis=0), lambda p: np.quantile(x, p, axis=0)
         )
 
     def prob_reach(self, threshold: float, year: int, *, comparator: str = ">=") -> float:
-        h = self._reach_horizon(threshold, year, comparator)
+        h = self.reach_horizon(threshold, year, comparator)
         s = self.samples(h)[:, h - 1]
-        zt = float(self._to_z(threshold))
+        zt = float(self.to_z(threshold))
         return float(np.mean(s >= zt) if comparator == ">=" else np.mean(s <= zt))
 
     def cdf(self, x, h):
         s = self.samples(int(h))[:, int(h) - 1]
-        return float(np.mean(s <= float(self._to_z(x))))
+        return float(np.mean(s <= float(self.to_z(x))))
 
     def summary(self) -> str:
         lines = [

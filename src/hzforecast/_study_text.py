@@ -1,4 +1,8 @@
-"""Tables of a study for people: pandas frames, terminal text and notebook HTML."""
+"""A study for people: its figures as a pandas frame, terminal text and notebook HTML.
+
+Every figure is shown with the sentence it came from; alternatives the study carries are
+marked as assumed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,16 @@ from html import escape
 
 from .spec import Study
 
-__all__ = ["format_value", "study_frame", "study_html", "study_summary"]
+__all__ = [
+    "LANGS",
+    "check_lang",
+    "display_width",
+    "format_value",
+    "md",
+    "study_frame",
+    "study_html",
+    "study_summary",
+]
 
 LANGS = ("en", "zh")
 
@@ -162,191 +175,21 @@ def study_html(study: Study, lang: str = "en") -> str:
     )
 
 
-def _pct(x: float, digits: int = 1) -> str:
-    import math
-
-    return "—" if x is None or not math.isfinite(x) else f"{x * 100:.{digits}f}%"
-
-
-_STATUS_ZH = {
-    "on track": "进度正常",
-    "needs acceleration": "需加速",
-    "far off": "差距较大",
-    "regressing": "倒退",
-    "achieved": "已实现",
-    "met at assumed start": "假设起点已达标",
-    "met": "已达成",
-    "missed": "未达成",
-    "not assessable": "无法评估",
-    "unknown": "未知",
-}
+def md(text) -> str:
+    """Text from a study made inert in Markdown: HTML and Markdown syntax escaped, line
+    breaks joined, table bars escaped (the HTML report escapes the same text as HTML)."""
+    s = " ".join(str(text).split())
+    s = escape(s, quote=False)  # < > & : no raw HTML reaches a Markdown renderer
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
 
 
-def _threshold_text(r) -> str:
-    t = r.target
-    return t.describe(r.unit if t.measure == "level" else "")
+# every cell and item starts after "| " or "- ", so only inline syntax needs escaping:
+# emphasis, code, links and images (brackets), strike-through, table bars
+_MD_SPECIAL = set("\\`*_[]|~")
 
 
-def assessment_table(a, lang: str = "en") -> str:
-    """Fixed-width table of an :class:`~hzforecast.assess.Assessment`."""
-    check_lang(lang)
-    head = (
-        f"Scenario {a.scenario_id!r} — {a.n_paths:,} paths, method {a.method}"
-        f"{f' ({a.n_replicates} scramblings)' if a.method == 'qmc' else ''}, "
-        f"seed entropy {a.seed['entropy']}"
-        f"{', shocks integrated analytically where possible' if a.smoothing else ''}"
-    )
-    cols = [
-        "target",
-        "year",
-        "threshold",
-        "src",
-        "start",
-        "required",
-        "anticip.",
-        "P(in year)",
-        "P(by year)",
-        "status",
-    ]
-    if lang == "zh":
-        cols = [
-            "目标",
-            "年份",
-            "阈值",
-            "来源",
-            "起点",
-            "所需增速",
-            "预期增速",
-            "当年P",
-            "截至当年P",
-            "状态",
-        ]
-    rows = []
-    for r in a.targets:
-        t = r.target
-        src = "stated" if t.status == "stated" else "ASSUMED"
-        if lang == "zh":
-            src = "原文" if t.status == "stated" else "假设"
-        start = ""
-        if (r.start_value is not None and r.start_kind != "observed") or r.start_kind == "assumed":
-            start = {"corrected": "corr.", "assumed": "assumed"}.get(r.start_kind or "", "")
-        elif r.start_year is not None:
-            start = str(r.start_year)
-        if not r.assessable:
-            rows.append(
-                [
-                    t.id,
-                    str(t.year),
-                    _threshold_text(r),
-                    src,
-                    "",
-                    "",
-                    "",
-                    "—",
-                    "—",
-                    (r.reason or "")[:70],
-                ]
-            )
-            continue
-        status = r.progress if lang == "en" else _STATUS_ZH.get(r.progress, r.progress)
-        rows.append(
-            [
-                t.id,
-                str(t.year),
-                _threshold_text(r),
-                src,
-                start,
-                _pct(r.required_growth),
-                _pct(r.anticipated_growth),
-                r.p_in_year.text(),
-                r.p_by_year.text(),
-                status,
-            ]
-        )
-    for g in a.groups:
-        label = f"group {g.group_id}" if lang == "en" else f"目标组 {g.group_id}"
-        if not g.assessable:
-            rows.append([label, "", "all met", "", "", "", "", "—", "—", (g.reason or "")[:70]])
-        else:
-            rows.append(
-                [
-                    label,
-                    "",
-                    "all met",
-                    "",
-                    "",
-                    "",
-                    "",
-                    g.p_all_in_year.text(),
-                    g.p_all_by_year.text(),
-                    "",
-                ]
-            )
-    widths = [max(_w(c), *(_w(row[i]) for row in rows)) for i, c in enumerate(cols)]
-    lines = [head, "  ".join(_pad(c, w) for c, w in zip(cols, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
-    if a.corrections:
-        lines.append("Corrections used (assumed): " + "; ".join(c.short() for c in a.corrections))
-    for note in a.notes:
-        lines.append(f"Note: {note}")
-    return "\n".join(lines)
-
-
-def _w(s: str) -> int:
-    """Display width: CJK characters take two columns."""
+def display_width(s: str) -> int:
+    """Columns a string takes in a terminal: CJK (wide and full-width) characters take two."""
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, w: int) -> str:
-    return s + " " * (w - _w(s))
-
-
-def assessment_html(a, lang: str = "en") -> str:
-    check_lang(lang)
-    colours = {
-        "on track": "#1b7a1b",
-        "needs acceleration": "#a15c00",
-        "far off": "#b00020",
-        "regressing": "#b00020",
-        "achieved": "#1b7a1b",
-        "met": "#1b7a1b",
-        "missed": "#b00020",
-    }
-    rows = []
-    for r in a.targets:
-        t = r.target
-        tip = escape(t.quote or t.rationale or "")
-        if not r.assessable:
-            rows.append(
-                f"<tr><td title='{tip}'>{escape(t.id)}</td><td>{t.year}</td>"
-                f"<td>{escape(_threshold_text(r))}</td><td>{t.status}</td>"
-                f"<td colspan='5' style='color:#777'>{escape(r.reason or '')}</td></tr>"
-            )
-            continue
-        c = colours.get(r.progress, "#333")
-        rows.append(
-            f"<tr><td title='{tip}'>{escape(t.id)}</td><td>{t.year}</td>"
-            f"<td>{escape(_threshold_text(r))}</td><td>{t.status}</td>"
-            f"<td>{_pct(r.required_growth)}</td><td>{_pct(r.anticipated_growth)}</td>"
-            f"<td>{escape(r.p_in_year.text())}</td><td>{escape(r.p_by_year.text())}</td>"
-            f"<td style='color:{c};font-weight:bold'>{escape(r.progress)}</td></tr>"
-        )
-    for g in a.groups:
-        if g.assessable:
-            rows.append(
-                f"<tr><td colspan='4'><b>group {escape(g.group_id)}</b> (all met)</td>"
-                f"<td></td><td></td><td>{escape(g.p_all_in_year.text())}</td>"
-                f"<td>{escape(g.p_all_by_year.text())}</td><td></td></tr>"
-            )
-    return (
-        f"<p><b>{escape(a.study_id)}</b>, scenario <b>{escape(a.scenario_id)}</b>: "
-        f"{a.n_paths:,} paths ({escape(a.method)}), seed entropy {a.seed['entropy']}</p>"
-        "<table><thead><tr><th>target</th><th>year</th><th>threshold</th><th>source</th>"
-        "<th>required growth</th><th>anticipated growth</th><th>P(in year) ± SE</th>"
-        "<th>P(by year) ± SE</th><th>status</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
