@@ -13,9 +13,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hzforecast"
 LAYERS = {
     "spec": [
         "_rng", "_scales", "_files", "_progress", "figures", "distributions", "spec",
-        "_study_text", "io", "audit", "closedform", "scores",
+        "_study_text", "audit", "closedform", "scores",
     ],
-    "fit": ["_fitting", "fit", "reference", "backtest", "batch"],
+    "fit": ["_fitting", "fit", "reference", "io", "backtest", "batch"],
     "simulate": ["_engine", "simulate"],
     "assess": ["_assess", "assess"],
     "levers": ["whatif", "sensitivity", "discover"],

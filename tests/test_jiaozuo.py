@@ -133,8 +133,10 @@ def test_2025_profile_is_an_assumed_group(jiaozuo):
     assert all(jiaozuo.target(t).status == "assumed" for t in g.targets)
 
 
-def test_three_assumed_scenarios(jiaozuo):
-    assert [s.id for s in jiaozuo.scenarios] == ["baseline", "optimistic", "pessimistic"]
+def test_the_scenarios(jiaozuo):
+    ids = [s.id for s in jiaozuo.scenarios]
+    assert ids == ["baseline", "optimistic", "pessimistic", "reference"]
+    assert all(s.status == "assumed" for s in jiaozuo.scenarios)
 
 
 def test_figures_view_keeps_quotes(jiaozuo):

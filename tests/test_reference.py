@@ -155,3 +155,64 @@ def test_jiaozuo_urban_income_with_its_reference_class(panel, jiaozuo):
     assert recent.growth_p10 <= growth <= recent.growth_p90
     assert r.prob_reach(32345.0, 2025, comparator="<=") < 0.05
     assert "reference class china-provinces:gdp_per_capita" in r.summary()
+
+
+def test_jiaozuo_reference_scenario_is_resolved_with_provenance(jiaozuo, panel):
+    sc = jiaozuo.scenario("reference")
+    refs = {a.indicator: a for a in sc.assumptions if a.reference is not None}
+    assert set(refs) == {"gdp", "budget_revenue", "rd_share", "invention_patents", "science_budget"}
+    gdp = refs["gdp"]
+    assert gdp.reference.panel == "china-provinces" and gdp.reference.indicator == "gdp"
+    assert gdp.reference.until == 2018 and gdp.reference.regions == 31
+    # a second computation: the zone's corrected history fitted with the class prior
+    p = reference.prior(panel, "gdp", until=2018)
+    want = hz.fit(jiaozuo.indicator("gdp"), prior=p).to_assumption()
+    assert gdp.growth.mean_ == pytest.approx(want.growth.mean_, rel=1e-12)
+    assert gdp.volatility == pytest.approx(want.volatility, rel=1e-12)
+    assert gdp.volatility_df == pytest.approx(want.volatility_df, rel=1e-12)
+    assert gdp.growth_walk == pytest.approx(want.growth_walk, rel=1e-12)
+    assert refs["rd_share"].reference.fitted_to.startswith("no observation")
+
+
+def test_a_written_study_with_reference_growth_reads_back(jiaozuo, tmp_path):
+    back = hz.read_study(hz.write_study(jiaozuo, tmp_path / "j.toml"))
+    assert back.scenario("reference") == jiaozuo.scenario("reference")
+
+
+@pytest.mark.parametrize(
+    ("growth", "extra", "match"),
+    [
+        ({"from": "reference", "panel": "nope", "indicator": "gdp"}, {}, r"panel: unknown 'nope'"),
+        (
+            {"from": "reference", "panel": "china-provinces", "indicator": "gpd"},
+            {},
+            r"growth\.indicator: indicator: 'gpd' is not in panel",
+        ),
+        (
+            {"from": "reference", "panel": "china-provinces", "indicator": "gdp", "x": 1},
+            {},
+            r"takes panel, indicator and optionally until",
+        ),
+        (
+            {"from": "reference", "panel": "china-provinces", "indicator": "gdp"},
+            {"volatility": 0.05},
+            r"volatility come\(s\) from the reference class too; drop it",
+        ),
+        (
+            {"from": "reference", "panel": "china-provinces", "indicator": "rd_intensity"},
+            {},
+            r"'rd_intensity' is a share in panel 'china-provinces'; 'gdp' is a level",
+        ),
+        ({"from": "elsewhere"}, {}, r"growth\.from: expected 'reference', got 'elsewhere'"),
+    ],
+)
+def test_reference_growth_errors_name_the_field(doc, growth, extra, match):
+    from .conftest import make
+
+    a = doc["scenarios"][0]["assumptions"][0]
+    a.pop("volatility")
+    a.update(growth=growth, **extra)
+    with pytest.raises(hz.StudyFileError, match=r"scenarios\[0\]\.assumptions\[0\]\.growth"):
+        make(doc)
+    with pytest.raises(hz.StudyFileError, match=match):
+        make(doc)

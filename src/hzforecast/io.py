@@ -218,6 +218,12 @@ def study_from_dict(raw, *, name: str = "<dict>") -> Study:
         )
     if _depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise StudyFileError(f"{name}: nesting deeper than {MAX_DEPTH} levels")
+    from .reference import resolve_study
+
+    try:
+        raw = resolve_study(raw)
+    except ValueError as exc:
+        raise StudyFileError(f"{name}: {exc}") from None
     try:
         return Study.model_validate(raw)
     except ValidationError as exc:

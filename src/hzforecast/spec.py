@@ -40,6 +40,7 @@ __all__ = [
     "Derivation",
     "Indicator",
     "Observation",
+    "ReferenceGrowth",
     "Scenario",
     "Shock",
     "Source",
@@ -484,6 +485,23 @@ class Shock(_Spec):
         return self
 
 
+class ReferenceGrowth(_Spec):
+    """Where an assumption's growth came from when a study file asked for it from a reference
+    class: ``growth = { from = "reference", panel = "china-provinces", indicator = "gdp" }``.
+    Resolved when the study is read (:func:`hzforecast.io.load_study`): the study
+    indicator's own history fitted with the class's empirical-Bayes prior; what it rests on
+    is kept here."""
+
+    panel: Name
+    indicator: Name
+    until: Year
+    regions: Annotated[int, Strict(), Field(ge=1)]
+    years: tuple[Year, Year]
+    method: Text
+    prior: Text
+    fitted_to: Text
+
+
 class Assumption(_Spec):
     """How one indicator moves in a scenario.
 
@@ -528,11 +546,12 @@ class Assumption(_Spec):
     growth_walk: Finite = Field(default=0.0, ge=0, le=0.5)
     start: Distribution | None = None
     start_year: Year | None = None
-    shocks: tuple[Shock, ...] = ()
+    shocks: tuple[Shock, ...] = Field(default=(), max_length=50)
     status: Literal["stated", "assumed"] = "assumed"
     source: Id | None = None
     quote: Text | None = None
     rationale: Text | None = None
+    reference: ReferenceGrowth | None = None
 
     @model_validator(mode="after")
     def _check(self):
