@@ -95,6 +95,7 @@ def test_growth_target_against_closed_form(doc):
             "comparator": "between",
             "value": 0.08,
             "high": 0.085,
+            "reading": "band",
             "status": "assumed",
             "rationale": "t",
         }
@@ -108,6 +109,10 @@ def test_growth_target_against_closed_form(doc):
     # smoothed: with a fixed growth every path has the same conditional probability
     res2 = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5)
     assert res2["g-2019"].p_in_year.value == pytest.approx(exact, rel=1e-12)
+    # read as planners read it ("增长8%—8.5%" is met at 8%): P(growth >= 8%)
+    doc["targets"][-1]["reading"] = "plan"
+    res3 = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5)
+    assert res3["g-2019"].p_in_year.value == pytest.approx(ndtr(z(0.08)), rel=1e-12)
 
 
 def test_cagr_target_equals_level_target(doc):
@@ -227,12 +232,13 @@ def _growth_target(doc, comparator="between", value=0.08, high=0.085, year=2019)
 
 
 @pytest.mark.parametrize("comparator", [">=", "<=", "between"])
-def test_growth_by_year_against_closed_form(doc, comparator):
-    """Yearly growth meets the bar in some year of 2019–2023: with a fixed drift the years
-    are independent, so P(by) = 1 - (1 - q)^5 exactly."""
+def test_a_growth_target_is_an_event_of_its_year(doc, comparator):
+    """One year's growth is judged in that year only: P(by year) is P(in year), the closed
+    form q — not 1 - (1 - q)^5 for a good year anywhere in 2019–2023 (issue 15)."""
     _growth_target(
         doc, comparator, value=0.09 if comparator != "<=" else 0.04, high=0.11, year=2023
     )
+    doc["targets"][-1]["reading"] = "band"
     from scipy.special import ndtr
 
     mu, sig = math.log1p(0.07), 0.05
@@ -243,11 +249,10 @@ def test_growth_by_year_against_closed_form(doc, comparator):
         "<=": ndtr((math.log1p(0.04) - mu) / sig),
         "between": ndtr(zh) - ndtr(zl),
     }[comparator]
-    exact = 1 - (1 - q) ** 5
     res = hz.assess(make(doc), ["g"], scenario="base", n_paths=2**14, rng=5)
-    assert res["g"].p_by_year.value == pytest.approx(exact, rel=1e-9)
-    counted = hz.assess(make(doc), ["g"], scenario="base", n_paths=2**14, rng=5, smoothing=False)
-    within(counted["g"].p_by_year, exact)
+    assert res["g"].p_in_year.value == pytest.approx(q, rel=1e-9)
+    assert res["g"].p_by_year.value == res["g"].p_in_year.value
+    assert list(res["g"].by_year_curve) == [2023]
 
 
 # ------------------------------------------------------------ by-year estimators, generically
@@ -264,6 +269,7 @@ def _level_or_cagr_case(doc, measure, comparator):
         "year": 2023,
         "measure": measure,
         "comparator": comparator,
+        "reading": "band",
         "status": "assumed",
         "rationale": "t",
     }
@@ -280,7 +286,8 @@ def _level_or_cagr_case(doc, measure, comparator):
     x0 = math.log(100.0)
 
     def bar(k, r):
-        return x0 + (k / 5 * math.log(r) if measure == "cagr" else math.log(r))
+        # a CAGR target is reached early when the level its 2023 CAGR implies is reached
+        return x0 + math.log(r)
 
     def met(k, x):
         a, b = bar(k, lo), bar(k, hi)
@@ -416,7 +423,9 @@ def test_growth_integrated_estimator_only_where_it_holds(jiaozuo, doc):
     plans = {p.target.id: p for p in _plan_targets(jiaozuo, model, jiaozuo.targets, strict=False)}
     assert plans["profile-2025-rd-share"].param_cond  # triangular growth, own start
     assert not plans["profile-2025-gdp-cagr"].param_cond  # a CAGR target
-    assert not plans["sei-share-2019"].param_cond  # between 19% and 21%
+    band = jiaozuo.target("sei-share-2019").model_copy(update={"reading": "band"})
+    [sei] = _plan_targets(jiaozuo, model, [band], strict=True)
+    assert not sei.param_cond  # a two-sided band
     assert 9 in model.copula_params and not plans["mengniu-2019"].param_cond  # copula
     # the toy study: fixed growth, then a trend change
     study = make(doc)
@@ -771,7 +780,7 @@ def test_combined_by_year_estimate_for_every_method(doc, method):
         drift=lambda r, n: np.log1p(r.uniform(0.04, 0.1, n)),
         sigma=0.05,
         years=5,
-        met=lambda k, x: x >= k * math.log1p(0.08),
+        met=lambda k, x: x >= 5 * math.log1p(0.08),  # the 2023 level, reached in year k
         seed=2024,
     )
     assert agrees(e.p_by_year.value, e.p_by_year.se, oracle), (e.p_by_year.value, oracle)

@@ -216,3 +216,19 @@ def test_reference_growth_errors_name_the_field(doc, growth, extra, match):
         make(doc)
     with pytest.raises(hz.StudyFileError, match=match):
         make(doc)
+
+
+def test_reference_growth_plot(panel):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from hzforecast import plot
+
+    ax = plot.reference_growth(panel, "gdp")
+    median = ax.get_lines()[0].get_ydata()
+    g = panel.data[(panel.data.indicator == "gdp") & (panel.data.year.isin([2017, 2018]))]
+    wide = g.pivot(index="year", columns="region", values="value")
+    assert median[-1] == pytest.approx(np.median(wide.loc[2018] / wide.loc[2017] - 1), rel=1e-9)
+    with pytest.raises(ValueError, match="is a rate"):
+        plot.reference_growth(panel, "gdp_real_index")

@@ -594,7 +594,7 @@ def _check_target(t: Target, indicator, study):
                     )
                 )
                 continue
-        if bool(t.met_by(x0)) and t.comparator == ">=":
+        if bool(t.met_by(x0)) and t.judged == ">=":
             out.append(
                 Finding(
                     "info",
@@ -605,7 +605,7 @@ def _check_target(t: Target, indicator, study):
                 )
             )
             continue
-        if t.comparator in (">=", "between") and x0 > 0 and t.value > 0:
+        if t.judged in (">=", "between") and x0 > 0 and t.value > 0:
             req = required_cagr(x0, t.value, years)
             if req > IMPLAUSIBLE_CAGR:
                 out.append(

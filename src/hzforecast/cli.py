@@ -266,7 +266,11 @@ def _run(study, args) -> int:
             for sid in scenarios
         ]
     if args.format == "table":
+        from ._assess import comparison_table
+
         blocks = [r.table(lang=args.lang) for r in results]
+        if len(results) > 1:  # the plan and what provinces did, side by side
+            blocks.append(comparison_table(results, lang=args.lang))
         print(("\n\n").join(blocks))
         if not args.no_audit:
             print()

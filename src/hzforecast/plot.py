@@ -361,3 +361,33 @@ def reliability_diagram(prob, outcome, *, bins: int = 10, ax=None, lang: str = "
     ax.grid(alpha=0.3)
     _use_cjk(ax, lang)
     return ax
+
+
+def reference_growth(panel, indicator: str, *, ax=None, lang: str = "en"):
+    """A reference class's yearly growth across its regions: the median and the 10–90% band
+    by year (log changes shown as rates; a share's log-odds changes as they are)."""
+    import numpy as np
+
+    plt, tx, lang = _setup(lang)
+    d = panel.data[(panel.data.indicator == indicator) & (panel.data.region != "全国")]
+    if d.empty:
+        raise ValueError(f"indicator: {indicator!r} is not in panel {panel.name!r}")
+    wide = d.pivot(index="year", columns="region", values="value").sort_index()
+    kind = panel.kind(indicator)
+    if kind == "rate":
+        raise ValueError(f"indicator: {indicator!r} is a rate, not a level or a share")
+    z = np.log(wide) if kind == "level" else np.log(wide / (1 - wide))
+    step = z.diff().div(wide.index.to_series().diff(), axis=0).iloc[1:]
+    g = np.expm1(step) if kind == "level" else step
+    q = g.quantile([0.1, 0.5, 0.9], axis=1).T
+    ax = _axes(ax, plt)
+    ax.fill_between(q.index, q[0.1], q[0.9], color="#1f5fa8", alpha=0.2, label="10–90%")
+    ax.plot(q.index, q[0.5], color="#1f5fa8", label=tx.get("median", "median"))
+    ax.axhline(0, color="#888", lw=0.8)
+    ax.set_xlabel(tx["year"])
+    ax.set_ylabel("growth a year" if lang == "en" else "年增速")
+    ax.set_title(f"{panel.name}: {indicator} ({len(wide.columns)} regions)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
+    return ax

@@ -604,8 +604,7 @@ def _resolved(a: dict, g: dict, sc: dict, indicators: dict, where: str, cache: d
     )
     out.setdefault(
         "rationale",
-        f"From the reference class {g['panel']}:{g['indicator']} ({fitted}); "
-        f"{p.describe()}",
+        f"From the reference class {g['panel']}:{g['indicator']} ({fitted}); {p.describe()}",
     )
     return out
 

@@ -351,6 +351,11 @@ class Target(_Spec):
         The threshold (the lower end for ``between``), in the indicator's unit.
     high : float, optional
         Upper end for ``between``.
+    reading : {"plan", "band"}
+        How a range is judged. ``"plan"`` (the default) reads it as Chinese plan assessment
+        does: "增长8%—8.5%" is met when the outcome reaches 8% — overshooting a range is not
+        a failure. ``"band"`` requires the outcome inside the range. ("X%左右" and a bare
+        "X%" are judged against X: write them as ``>=`` X.)
     status : {"stated", "assumed"}
         ``stated`` targets need ``source`` and ``quote``; ``assumed`` ones need
         ``rationale``.
@@ -363,6 +368,7 @@ class Target(_Spec):
     comparator: Comparator
     value: Finite
     high: Finite | None = None
+    reading: Literal["plan", "band"] = "plan"
     base_year: Year | None = None
     status: Literal["stated", "assumed"]
     name_zh: Name | None = None
@@ -410,12 +416,20 @@ class Target(_Spec):
             raise ValueError("rationale: required for an assumed target")
         return self
 
+    @property
+    def judged(self) -> str:
+        """The comparator the target is judged by: a range read the planners' way (``reading =
+        "plan"``) is met at its lower end, so it is judged as ``>=``."""
+        if self.comparator == "between" and self.reading == "plan":
+            return ">="
+        return self.comparator
+
     def met_by(self, x: np.ndarray | float) -> np.ndarray:
-        """Whether measured values ``x`` meet the comparator."""
+        """Whether measured values ``x`` meet the target, as it is judged."""
         x = np.asarray(x)
-        if self.comparator == ">=":
+        if self.judged == ">=":
             return x >= self.value
-        if self.comparator == "<=":
+        if self.judged == "<=":
             return x <= self.value
         return (x >= self.value) & (x <= self.high)
 
@@ -427,7 +441,8 @@ class Target(_Spec):
 
         what = {"level": "", "growth": "growth ", "cagr": "CAGR "}[self.measure]
         if self.comparator == "between":
-            return f"{what}{fmt(self.value)}–{fmt(self.high)}"
+            plan = "*" if self.reading == "plan" else ""
+            return f"{what}{fmt(self.value)}–{fmt(self.high)}{plan}"
         return f"{what}{self.comparator} {fmt(self.value)}"
 
 

@@ -43,7 +43,16 @@ from .results import (
     TargetResult,
     progress_status,
 )
-from .table import LABELS, Row, html_table, markdown_table, rows, text_table, threshold_text
+from .table import (
+    LABELS,
+    Row,
+    comparison_table,
+    html_table,
+    markdown_table,
+    rows,
+    text_table,
+    threshold_text,
+)
 
 __all__ = [
     "FAR_OFF",
@@ -67,6 +76,7 @@ __all__ = [
     "accumulate",
     "block_stats",
     "co_moments",
+    "comparison_table",
     "derived_needed",
     "group_plans",
     "growth_integrated_by",

@@ -242,7 +242,7 @@ def _growth_summaries(plan: TargetPlan, g_T, x_T):
     if t.measure == "level":
         if plan.start_value is not None and plan.t_index > plan.anchor:
             k = t.value
-            if t.comparator == "between":
+            if t.judged == "between":
                 k = (
                     t.value
                     if plan.start_value < t.value

@@ -98,9 +98,9 @@ class _BlockCache:
 def _reached(p: TargetPlan, s, logv, cache: _BlockCache, n: int):
     """(met in year T, met by year T, met before T or None, counts by year, value in T)."""
     T, t = p.t_index, p.target
-    if t.measure == "level" and t.comparator != "between":
+    if t.measure == "level" and p.cmp != "between":
         # reached by year t <=> the running max (min) since the start crosses the bar
-        kind = "max" if t.comparator == ">=" else "min"
+        kind = "max" if p.cmp == ">=" else "min"
         run = cache.running(p.ind, p.w0, kind)
         c = p.c_lo if kind == "max" else p.c_hi
         cmp = np.greater_equal if kind == "max" else np.less_equal

@@ -58,20 +58,23 @@ def _drift_sum(plan: IndicatorPlan, drifts: dict, t0: int, t1: int):
 
 
 def measure(p: TargetPlan, s: np.ndarray, logv, t: int) -> np.ndarray:
-    """The target's measure in grid year t: the state, a log growth, or a log CAGR."""
+    """The target's measure in grid year t: the state, a log growth, or — for a CAGR target —
+    the log growth since the base per year of the target's whole span, so that in an earlier
+    year it says whether the level the CAGR implies for the target year is already reached
+    (one good year does not meet a seven-year CAGR)."""
     m = p.target.measure
     if m == "level":
         return s[t]
     if m == "growth":
         return logv[t] - logv[t - 1]
-    return (logv[t] - logv[p.base_index]) / (t - p.base_index)
+    return (logv[t] - logv[p.base_index]) / (p.t_index - p.base_index)
 
 
 def meets(p: TargetPlan, x: np.ndarray) -> np.ndarray:
     """Whether measured values meet the target (on the measure scale)."""
-    if p.target.comparator == ">=":
+    if p.cmp == ">=":
         return x >= p.c_lo
-    if p.target.comparator == "<=":
+    if p.cmp == "<=":
         return x <= p.c_hi
     return (x >= p.c_lo) & (x <= p.c_hi)
 
@@ -108,7 +111,7 @@ def smoothed_prob(
     off = plan.offsets
     m = p.target.measure
     c_lo, c_hi = p.c_lo, p.c_hi
-    cmp = p.target.comparator
+    cmp = p.cmp
     a = plan.anchor
     if m == "level":
         if plan.start_param is not None:
@@ -147,8 +150,8 @@ def _step_event(p: TargetPlan, prev, base, d, t: int):
     m = p.target.measure
     if m == "growth":  # the event is on the step itself, whatever the path
         return d, p.c_lo, p.c_hi
-    if m == "cagr":
-        k = t - p.base_index
+    if m == "cagr":  # the level the target year's CAGR implies, reached in year t
+        k = p.t_index - p.base_index
         return prev + d - base, p.c_lo * k, p.c_hi * k
     return prev + d, p.c_lo, p.c_hi
 
@@ -168,7 +171,7 @@ def last_prob(p: TargetPlan, s, drifts: dict, sigmas: dict, where) -> np.ndarray
     base = s[p.base_index][where] if p.target.measure == "cagr" else 0.0
     mean, lo, hi = _step_event(p, s[T - 1][where], base, d, T)
     mean = mean + np.zeros(len(where))  # a growth event's mean can be one float
-    return band_prob(p.target.comparator, mean, sig, lo, hi)
+    return band_prob(p.cmp, mean, sig, lo, hi)
 
 
 def survival_by(p: TargetPlan, s, drifts: dict, sigmas: dict) -> np.ndarray:
@@ -189,7 +192,7 @@ def survival_by(p: TargetPlan, s, drifts: dict, sigmas: dict) -> np.ndarray:
     sig = sigmas[plan.id]
     off = plan.offsets
     m = p.target.measure
-    cmp = p.target.comparator
+    cmp = p.cmp
     n = s.shape[1]
     reached = np.zeros(n)  # P(reached by t | parameters), by r += (1 - r) q: exact for tiny q
     y = np.asarray(s[w0 - 1], dtype=np.float64)  # the path (conditioned from w0 on)
@@ -252,7 +255,7 @@ def growth_integrated_by(p: TargetPlan, s, drifts: dict) -> np.ndarray:
     d = drifts[plan.growth_param]
     a, T, w0 = plan.anchor, p.t_index, p.w0
     steps = np.arange(w0 - a, T - a + 1, dtype=np.float64)[:, None]
-    if p.target.comparator == ">=":
+    if p.cmp == ">=":
         slack = np.min((p.c_lo - np.asarray(s[w0 : T + 1], dtype=np.float64)) / steps, axis=0)
     else:
         slack = np.max((p.c_hi - np.asarray(s[w0 : T + 1], dtype=np.float64)) / steps, axis=0)
@@ -260,7 +263,7 @@ def growth_integrated_by(p: TargetPlan, s, drifts: dict) -> np.ndarray:
     with np.errstate(over="ignore"):
         g_star = np.expm1(d_star) if plan.transform == "log" and plan.rate_growth else d_star
     cdf = growth_cdf(p.growth_dist, g_star)
-    return 1.0 - cdf if p.target.comparator == ">=" else cdf
+    return 1.0 - cdf if p.cmp == ">=" else cdf
 
 
 def probability_given_parameters(plans: list[TargetPlan], model, theta: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ class TargetPlan:
     start_value: float | None = None  # natural units, for the required growth
     start_year: int | None = None
     start_kind: str = "observed"  # observed | corrected | assumed | derived
+    cmp: str = ">="  # the comparator the target is judged by (a plan-read range: ">=")
 
     @property
     def param_cond(self) -> bool:
@@ -73,16 +74,16 @@ class GroupPlan:
 
 
 def threshold(t: Target, transform: str, measure: str) -> tuple[float, float]:
-    """The target's bounds on the scale the paths are measured on."""
+    """The target's bounds on the scale the paths are measured on, as it is judged."""
 
     def f(v):
         if measure in ("growth", "cagr"):
             return math.log1p(v)
         return math.log(v) if transform == "log" else math.log(v / (1 - v))
 
-    if t.comparator == ">=":
+    if t.judged == ">=":
         return f(t.value), np.inf
-    if t.comparator == "<=":
+    if t.judged == "<=":
         return -np.inf, f(t.value)
     return f(t.value), f(t.high)
 
@@ -118,7 +119,7 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
 
     seen = _observed(t, ind, ind.history(corrections=model.corrections_mode == "use"), unit)
     if seen is not None:
-        return seen
+        return replace(seen, cmp=t.judged)
     years = model.years
     plan = model.plan(t.indicator)
     if plan is None:
@@ -136,8 +137,10 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
     if T <= anchor:
         return no(f"year {t.year} is not after the start {years[anchor]}")
     base_index = None
-    if t.measure in ("level", "growth"):
+    if t.measure == "level":
         w0 = anchor + 1
+    elif t.measure == "growth":
+        w0 = T  # one year's growth is an event of its year only: "by" is "in"
     else:
         base_index = anchor if t.base_year is None else int(t.base_year - years[0])
         if base_index < anchor:
@@ -167,6 +170,7 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
         start_value=start_value,
         start_year=int(years[anchor]),
         start_kind=start_kind,
+        cmp=t.judged,
     )
 
 
@@ -191,7 +195,7 @@ def _integrable_growth(smooth, t: Target, model: Model):
         and not smooth.walk
         and not smooth.per_path_sigma
         and t.measure == "level"
-        and t.comparator != "between"
+        and t.judged != "between"
         and not smooth.trends
         and not isinstance(model.params[smooth.growth_param].dist, Fixed)
         and smooth.growth_param not in model.copula_params

@@ -143,7 +143,8 @@ def threshold_text(t: Target, unit: str, lang: str = "en") -> str:
 
     what = {"level": "", "growth": f"{tx['growth']} ", "cagr": f"{tx['cagr']} "}[t.measure]
     if t.comparator == "between":
-        return f"{what}{fmt(t.value)}–{fmt(t.high)}"
+        plan = "*" if t.reading == "plan" else ""  # a range met at its lower end
+        return f"{what}{fmt(t.value)}–{fmt(t.high)}{plan}"
     cmp = t.comparator if lang == "en" else {">=": "≥", "<=": "≤"}[t.comparator]
     return f"{what}{cmp} {fmt(t.value)}"
 
@@ -471,3 +472,46 @@ def markdown_table(a, lang: str = "en") -> list[str]:
         ]
         lines.append("| " + " | ".join(md(c) for c in cells) + " |")
     return lines
+
+
+def comparison_table(results, lang: str = "en", *, width: int = 100) -> str:
+    """Several scenarios side by side: each target's P(in year) ± SE per scenario (the
+    scenarios were run with common random numbers, so the differences are the scenarios')."""
+    tx = LABELS[check_lang(lang)]
+    results = list(results)
+    if not results:
+        return ""
+    first = rows(results[0], lang)
+    per = [{r.id: r for r in rows(a, lang)} for a in results]
+    heads = [tx["target"], tx["year"], tx["threshold"], *(a.scenario_id for a in results)]
+    grid = []
+    for r in first:
+        name = r.id if r.kind == "target" else f"{tx['group']} {r.id}"
+        cells = [name, r.year, r.threshold]
+        for p in per:
+            other = p.get(r.id)
+            cells.append(other.p_in_compact if other is not None and not other.reason else "—")
+        grid.append(cells)
+    widths = [
+        max(display_width(h), *(display_width(g[i]) for g in grid)) for i, h in enumerate(heads)
+    ]
+    over = sum(widths) + 2 * (len(heads) - 1) - width
+    for i, floor in ((2, 12), (0, 16)):
+        cut = max(0, min(over, widths[i] - floor))
+        widths[i] -= cut
+        over -= cut
+    right = [False, False, False, *([True] * len(results))]
+
+    def line(cells):
+        return "  ".join(
+            _pad(_cut(c, w), w, r) for c, w, r in zip(cells, widths, right, strict=True)
+        ).rstrip()
+
+    title = (
+        "P(in year) ± SE by scenario (common random numbers)"
+        if lang == "en"
+        else "各情景当年达成概率 ± 标准误(共同随机数)"
+    )
+    out = [title, line(heads), "  ".join("-" * w for w in widths)]
+    out += [line(g) for g in grid]
+    return "\n".join(out)
