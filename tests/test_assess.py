@@ -113,6 +113,21 @@ def test_growth_target_against_closed_form(doc):
     doc["targets"][-1]["reading"] = "plan"
     res3 = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5)
     assert res3["g-2019"].p_in_year.value == pytest.approx(ndtr(z(0.08)), rel=1e-12)
+    # judged on the published figure (to 0.1 pp): a published 8.0% meets it, so 7.95% does
+    doc["targets"][-1]["precision"] = 0.001
+    res4 = hz.assess(make(doc), ["g-2019"], scenario="base", n_paths=2**14, rng=5)
+    assert res4["g-2019"].p_in_year.value == pytest.approx(ndtr(z(0.0795)), rel=1e-12)
+    assert res4["g-2019"].required_growth == pytest.approx(0.0795)
+
+
+def test_precision_judges_the_published_figure(doc):
+    t = hz.Target(
+        id="t", indicator="gdp", year=2019, measure="growth", comparator=">=", value=0.08,
+        precision=0.001, status="assumed", rationale="r",
+    )  # fmt: skip
+    assert t.met_by(0.0796) and not t.met_by(0.0794) and t.bounds == (0.0795, math.inf)
+    with pytest.raises(ValueError, match="precision: .*at most 0.01"):
+        hz.Target.model_validate(t.model_dump() | {"precision": 0.02})
 
 
 def test_cagr_target_equals_level_target(doc):

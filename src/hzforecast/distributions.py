@@ -18,10 +18,13 @@ normal        mean, sd, [low], [high]                optionally truncated to [lo
 lognormal     mu, sigma, [low], [high]               exp(N(mu, sigma²)), optionally truncated
 pert          low, mode, high, [lamb = 4]            Beta-PERT (Vose 2008)
 studentt      df, loc, scale, [low], [high]          a fitted drift's posterior (t)
+empirical     values, [source]                       each value equally likely (outcomes seen)
 ============  =====================================  =======================================
 
 Quantiles come from :mod:`scipy.stats` (``uniform``, ``triang``, ``truncnorm``,
-``lognorm``, ``beta``); we do not re-implement them.
+``lognorm``, ``beta``); we do not re-implement them. The empirical distribution's quantile
+is the inverse of its step CDF (``numpy.quantile(..., method="inverted_cdf")``): every draw
+is one of the values seen, so outcomes that bunch on a plan's floor stay on it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from scipy import stats
 
 __all__ = [
     "Distribution",
+    "Empirical",
     "Fixed",
     "LogNormal",
     "Normal",
@@ -321,15 +325,63 @@ class _Truncated:
         return lo, hi
 
 
+class Empirical(_Dist):
+    """Each of ``values`` equally likely: what comparable cases actually achieved
+    (``{dist = "empirical", values = [0.081, 0.08, 0.075, ...]}``). ``source`` says where
+    the values come from. At least 2 and at most 100,000 values."""
+
+    dist: Literal["empirical"] = "empirical"
+    values: tuple[Finite, ...] = Field(min_length=2, max_length=100_000)
+    source: Annotated[str, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if min(self.values) == max(self.values):
+            raise ValueError(
+                f"values: all {len(self.values)} values are {self.values[0]:g}; "
+                "use a fixed distribution for a known value"
+            )
+        return self
+
+    @property
+    def _sorted(self) -> np.ndarray:
+        return np.sort(np.asarray(self.values, dtype=float))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        v = self._sorted
+        # the smallest value whose step CDF reaches u (u in (0, 1))
+        k = np.ceil(np.asarray(u, dtype=float) * v.size).astype(np.intp) - 1
+        return v[np.clip(k, 0, v.size - 1)]
+
+    def cdf(self, x):
+        v = self._sorted
+        return np.searchsorted(v, np.asarray(x, dtype=float), side="right") / v.size
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def support(self) -> tuple[float, float]:
+        return float(min(self.values)), float(max(self.values))
+
+    def describe(self) -> str:
+        v = self._sorted
+        q = np.quantile(v, [0.1, 0.5, 0.9], method="inverted_cdf")
+        return (
+            f"empirical({v.size} values, median {q[1]:g}, 10–90% {q[0]:g}–{q[2]:g}"
+            + (f"; {self.source}" if self.source else "")
+            + ")"
+        )
+
+
 Distribution = Annotated[
-    Fixed | Uniform | Triangular | Normal | LogNormal | Pert | StudentT,
+    Fixed | Uniform | Triangular | Normal | LogNormal | Pert | StudentT | Empirical,
     Field(discriminator="dist"),
 ]
 
 #: Every distribution by its ``dist`` tag.
 DISTRIBUTIONS: dict[str, type] = {
     cls.model_fields["dist"].default: cls
-    for cls in (Fixed, Uniform, Triangular, Normal, LogNormal, Pert, StudentT)
+    for cls in (Fixed, Uniform, Triangular, Normal, LogNormal, Pert, StudentT, Empirical)
 }
 
 
@@ -352,6 +404,8 @@ def shifted(dist, delta: float):
             low=None if dist.low is None else dist.low + delta,
             high=None if dist.high is None else dist.high + delta,
         )
+    if isinstance(dist, Empirical):
+        return Empirical(values=tuple(v + delta for v in dist.values), source=dist.source)
     if isinstance(dist, StudentT):
         return StudentT(
             df=dist.df,
@@ -362,5 +416,5 @@ def shifted(dist, delta: float):
         )
     raise ValueError(
         f"lever: a {dist.dist} distribution cannot be shifted; use a location "
-        "family (fixed, uniform, triangular, pert, normal, studentt)"
+        "family (fixed, uniform, triangular, pert, normal, studentt, empirical)"
     )

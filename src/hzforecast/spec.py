@@ -356,6 +356,11 @@ class Target(_Spec):
         does: "增长8%—8.5%" is met when the outcome reaches 8% — overshooting a range is not
         a failure. ``"band"`` requires the outcome inside the range. ("X%左右" and a bare
         "X%" are judged against X: write them as ``>=`` X.)
+    precision : float, optional
+        The outcome is judged as it is published, rounded to ``precision`` (0.001: a growth
+        rate to 0.1 percentage point, as Chinese statistics publish it). A published
+        "8.0%" meets an 8% target, so the threshold becomes ``value − precision/2`` (for
+        ``<=``: ``value + precision/2``). None (default): the exact value is compared.
     status : {"stated", "assumed"}
         ``stated`` targets need ``source`` and ``quote``; ``assumed`` ones need
         ``rationale``.
@@ -369,6 +374,7 @@ class Target(_Spec):
     value: Finite
     high: Finite | None = None
     reading: Literal["plan", "band"] = "plan"
+    precision: Finite | None = Field(default=None, gt=0)
     base_year: Year | None = None
     status: Literal["stated", "assumed"]
     name_zh: Name | None = None
@@ -403,6 +409,18 @@ class Target(_Spec):
                         f"{name}: a growth target of {v:g} is {v:+.0%} a year, beyond the limits "
                         f"of −75% and +300%; growth rates are fractions{hint}"
                     )
+        if self.precision is not None:
+            scale = max(abs(self.value), abs(self.high or 0.0))
+            room = (self.high - self.value) if self.high is not None else scale
+            if not self.precision < max(room, 1e-300) or (
+                self.measure != "level" and self.precision > 0.01
+            ):
+                raise ValueError(
+                    f"precision: the rounding of the published figure must be finer than the "
+                    f"target itself (below {room:g}"
+                    + (", and at most 0.01 for a growth rate" if self.measure != "level" else "")
+                    + f"), got {self.precision:g}"
+                )
         if self.base_year is not None:
             if self.measure != "cagr":
                 raise ValueError("base_year: only meaningful for measure 'cagr'")
@@ -424,14 +442,26 @@ class Target(_Spec):
             return ">="
         return self.comparator
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The interval an outcome must fall in to meet the target, as it is judged (the
+        reading and the publication ``precision`` applied): (low, high), ±inf when open."""
+        half = 0.0 if self.precision is None else self.precision / 2
+        if self.judged == ">=":
+            return self.value - half, math.inf
+        if self.judged == "<=":
+            return -math.inf, self.value + half
+        return self.value - half, self.high + half
+
     def met_by(self, x: np.ndarray | float) -> np.ndarray:
         """Whether measured values ``x`` meet the target, as it is judged."""
         x = np.asarray(x)
+        lo, hi = self.bounds
         if self.judged == ">=":
-            return x >= self.value
+            return x >= lo
         if self.judged == "<=":
-            return x <= self.value
-        return (x >= self.value) & (x <= self.high)
+            return x <= hi
+        return (x >= lo) & (x <= hi)
 
     def describe(self, unit: str = "") -> str:
         def fmt(v):

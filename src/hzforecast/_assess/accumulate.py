@@ -240,20 +240,22 @@ def _growth_summaries(plan: TargetPlan, g_T, x_T):
     else:
         anticipated = np.nan
     if t.measure == "level":
+        lo, hi = t.bounds
         if plan.start_value is not None and plan.t_index > plan.anchor:
-            k = t.value
+            k = lo if t.judged == ">=" else hi
             if t.judged == "between":
                 k = (
-                    t.value
-                    if plan.start_value < t.value
-                    else (t.high if plan.start_value > t.high else plan.start_value)
+                    lo
+                    if plan.start_value < lo
+                    else (hi if plan.start_value > hi else plan.start_value)
                 )
             required = cagr(plan.start_value, k, plan.t_index - plan.anchor)
         else:
             required = np.nan
         gaps = vals / t.value - 1  # monotone in the value, so quantiles map over
     else:
-        required = t.value  # the lower end of a band
+        lo, hi = t.bounds
+        required = hi if t.judged == "<=" else lo  # a band: its lower end
         gaps = vals - t.value
     vq = dict(zip(QUANTILES, vals.tolist(), strict=True))
     gq = dict(zip(QUANTILES, gaps.tolist(), strict=True))

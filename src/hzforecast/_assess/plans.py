@@ -81,11 +81,8 @@ def threshold(t: Target, transform: str, measure: str) -> tuple[float, float]:
             return math.log1p(v)
         return math.log(v) if transform == "log" else math.log(v / (1 - v))
 
-    if t.judged == ">=":
-        return f(t.value), np.inf
-    if t.judged == "<=":
-        return -np.inf, f(t.value)
-    return f(t.value), f(t.high)
+    lo, hi = t.bounds
+    return (f(lo) if math.isfinite(lo) else -np.inf), (f(hi) if math.isfinite(hi) else np.inf)
 
 
 def _observed(t: Target, ind, hist: dict, unit: str) -> TargetPlan | None:
