@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 import hzforecast as hz
 from hzforecast import reference
@@ -48,7 +48,6 @@ WINDOWS = {
 }
 LAST_ORIGIN = 2013
 HORIZONS = range(1, 6)
-_U = (np.arange(199) + 0.5) / 199
 
 
 @dataclass
@@ -95,10 +94,9 @@ def _score(fit, z_last, actual, h, transform):
     za = float(np.log(actual)) if transform == "log" else float(special.logit(actual))
     u = special.stdtr(df, (za - loc) / scale)
     med = float(np.exp(loc)) if transform == "log" else float(special.expit(loc))
-    sample = np.exp(loc + scale * stats.t.ppf(_U, df))
-    if transform != "log":
-        sample = special.expit(loc + scale * stats.t.ppf(_U, df))
-    crps = float(hz.scores.crps_sample(actual, sample))
+    # the CRPS on the model's scale (log / logit): a log-t predictive has no mean in natural
+    # units, so its CRPS there is infinite and a sample estimate of it explodes
+    crps = float(hz.scores.crps_t(za, df, loc, scale))
     thr = 1.1 * (float(np.exp(z_last)) if transform == "log" else float(special.expit(z_last)))
     zt = math.log(thr) if transform == "log" else float(special.logit(min(thr, 1 - 1e-9)))
     p_event = float(special.stdtr(df, (loc - zt) / scale))
@@ -109,7 +107,7 @@ def _score(fit, z_last, actual, h, transform):
         "below80": u < 0.1,
         "pit": u,
         "smape": 200 * abs(actual - med) / (abs(actual) + abs(med)),
-        "crps": crps / abs(actual),
+        "crps": crps,
         "brier": (p_event - float(actual >= thr)) ** 2,
         "p_event": p_event,
         "event": float(actual >= thr),

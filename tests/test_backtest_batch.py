@@ -35,6 +35,25 @@ def test_backtest_rows_and_summary_are_consistent():
     assert bt.pit_histogram().sum() == pytest.approx(1.0)
 
 
+def test_backtest_crps_is_the_log_scale_crps_by_integration():
+    """The row's CRPS is that of the fitted Student-t on the log scale, scaled by the mean
+    absolute change of the log training data (checked by numerical integration)."""
+    from scipy import stats
+
+    from .test_scores import crps_by_integration
+
+    s = simulated_series(np.random.default_rng(4), n=14)
+    bt = hz.backtest({"s": s}, horizon=2, origins="last", min_train=10)
+    row = bt.frame.iloc[1]
+    train = s.iloc[:12]
+    res = hz.fit(train, model="bayes-growth")
+    loc, sc_, df = res.predictive(np.array([2]))
+    z = np.log(train.to_numpy())
+    want = crps_by_integration(stats.t(df, loc[0], sc_[0]), math.log(s.iloc[13]))
+    assert row.h == 2
+    assert row.crps_scaled == pytest.approx(want / np.mean(np.abs(np.diff(z))), rel=1e-6)
+
+
 def test_backtest_is_calibrated_on_its_own_model():
     """Series drawn from a random walk with drift: intervals cover about as promised.
 

@@ -20,8 +20,6 @@ from .fit import GrowthPrior, fit
 
 __all__ = ["BacktestResult", "backtest"]
 
-_N_QUANTILES = 999  # predictive quantiles for the sample CRPS
-
 
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
@@ -101,7 +99,10 @@ def backtest(
     -------
     BacktestResult
         ``frame`` has one row per series, origin and horizon; ``summary()`` averages.
-        MASE, CRPS and Winkler scores are scaled by the in-sample mean absolute change.
+        MASE and Winkler scores are scaled by the in-sample mean absolute change; the CRPS
+        is that of the Student-t predictive on the model's scale (log for a level, logit
+        for a share — in natural units a log-t predictive has no mean, so no finite CRPS),
+        scaled by the in-sample mean absolute change on that scale.
     """
     import pandas as pd
     from scipy import stats
@@ -113,7 +114,6 @@ def backtest(
     if isinstance(min_train, bool) or not isinstance(min_train, int) or min_train < 1:
         raise ValueError(f"min_train: must be a whole number >= 1, got {min_train!r}")
     rows = []
-    u = (np.arange(_N_QUANTILES) + 0.5) / _N_QUANTILES
     for name, s in _collection(data).items():
         s = s.sort_index()
         n = len(s)
@@ -125,13 +125,13 @@ def backtest(
             res = fit(train, model="bayes-growth", prior=prior, kind=kind)
             x = train.to_numpy(dtype=float)
             scale = np.mean(np.abs(np.diff(x))) if len(x) > 1 else np.nan
+            zx = res.to_z(x)
+            zscale = np.mean(np.abs(np.diff(zx))) if len(x) > 1 else np.nan
             hs = (test.index.to_numpy() - res.last_year).astype(int)
             loc, sc, df = res.predictive(hs)
-            q = stats.t.ppf(u, df)
             for j, h in enumerate(hs):
                 y = float(test.iloc[j])
                 med = float(res.back(loc[j]))
-                sample = res.back(loc[j] + sc[j] * q)
                 row = {
                     "series": name,
                     "origin": int(res.last_year),
@@ -140,8 +140,11 @@ def backtest(
                     "median": med,
                     "smape": scores.smape([y], [med]),
                     "ae_scaled": abs(y - med) / scale if scale else np.nan,
-                    "crps_scaled": float(scores.crps_sample(y, sample)) / scale
-                    if scale
+                    # on the model's scale: a log-t predictive has no mean in natural units,
+                    # so its CRPS there is infinite (a sample estimate of it just explodes)
+                    "crps_scaled": float(scores.crps_t(float(res.to_z(y)), df, loc[j], sc[j]))
+                    / zscale
+                    if zscale
                     else np.nan,
                     "pit": float(res.cdf(y, h)),
                 }
