@@ -126,7 +126,7 @@ def test_precision_judges_the_published_figure(doc):
         precision=0.001, status="assumed", rationale="r",
     )  # fmt: skip
     assert t.met_by(0.0796) and not t.met_by(0.0794) and t.bounds == (0.0795, math.inf)
-    with pytest.raises(ValueError, match="precision: .*at most 0.01"):
+    with pytest.raises(ValueError, match=r"precision: .*at most 0\.01"):
         hz.Target.model_validate(t.model_dump() | {"precision": 0.02})
 
 

@@ -23,6 +23,7 @@ from .simulate import Paths, SimulationError, simulate
 from .spec import (
     Assumption,
     Claim,
+    CommonShock,
     Correction,
     Correlation,
     Derivation,
@@ -46,6 +47,7 @@ __all__ = [
     "AuditResult",
     "BacktestResult",
     "Claim",
+    "CommonShock",
     "Correction",
     "Correlation",
     "Derivation",

@@ -29,6 +29,7 @@ __all__ = [
     "prob_level_uncertain_growth",
     "prob_share",
     "prob_two_levels",
+    "prob_two_levels_common_shock",
     "required_drift",
 ]
 
@@ -135,6 +136,46 @@ def prob_two_levels(x0, thresholds, *, growth, sigma, years, rho: float) -> floa
         return float(max(0.0, special.ndtr(-z[0]) - special.ndtr(z[1])))
     mvn = stats.multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, c], [c, 1.0]])
     return float(mvn.cdf([-z[0], -z[1]]))
+
+
+def prob_two_levels_common_shock(
+    x0,
+    thresholds,
+    *,
+    growth,
+    sigma,
+    loadings,
+    years: int,
+    sd: float,
+    bad_year_probability: float = 0.0,
+    bad_year_size: float = 0.0,
+) -> float:
+    r"""P(X_{1,T} ≥ K_1 and X_{2,T} ≥ K_2) for two log-normal indicators sharing a common
+    yearly shock :math:`C_t = s Z_t - d B_t` (:class:`~hzforecast.spec.CommonShock`), each
+    with its own independent shocks and its loading :math:`\lambda_k` on :math:`C`.
+
+    Given the number :math:`j \sim \mathrm{Binomial}(T, p)` of bad years, the log levels are
+    bivariate normal with means :math:`\ln x_{0k} + T\mu_k - \lambda_k d j`, variances
+    :math:`T(\sigma_k^2 + \lambda_k^2 s^2)` and covariance :math:`T\lambda_1\lambda_2 s^2`;
+    the probability is the binomial mixture of the orthant probabilities.
+    """
+    if not (isinstance(years, int) and years >= 1):
+        raise ValueError(f"years: must be a whole number >= 1, got {years!r}")
+    var = [years * (sigma[k] ** 2 + loadings[k] ** 2 * sd**2) for k in range(2)]
+    cov = years * loadings[0] * loadings[1] * sd**2
+    total = 0.0
+    for j in range(years + 1):
+        w = float(stats.binom.pmf(j, years, bad_year_probability))
+        if w == 0.0:
+            continue
+        # P(Y_k >= ln K_k) = P(-Y_k <= -ln K_k): the lower orthant of the negated pair
+        m = [
+            math.log(x0[k]) + years * math.log1p(growth[k]) - loadings[k] * bad_year_size * j
+            for k in range(2)
+        ]
+        mvn = stats.multivariate_normal(mean=[-m[0], -m[1]], cov=[[var[0], cov], [cov, var[1]]])
+        total += w * float(mvn.cdf([-math.log(thresholds[0]), -math.log(thresholds[1])]))
+    return total
 
 
 def prob_level_uncertain_growth(

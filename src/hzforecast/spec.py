@@ -35,6 +35,7 @@ from .figures import UNITS, FigureError, parse_figure
 __all__ = [
     "Assumption",
     "Claim",
+    "CommonShock",
     "Correction",
     "Correlation",
     "Derivation",
@@ -756,6 +757,48 @@ class Correlation(_Spec):
         return np.array(self.matrix, dtype=float)
 
 
+class CommonShock(_Spec):
+    """A yearly shock shared by every indicator of a scenario — the year that is bad (or good)
+    for everything at once, which independent shocks leave out.
+
+    In each simulated year every path draws ``C = sd·Z − bad_year_size·B`` with Z standard
+    normal and B = 1 with probability ``bad_year_probability`` (a rare bad year), and each
+    indicator's log growth that year (a share: its log-odds) moves by ``loading · C``.
+    ``loadings`` maps indicator ids to their loading; an indicator not listed has loading 1.
+    A 0 loading leaves an indicator out. Units are those of a log growth: ``sd = 0.01`` is
+    about ±1 percentage point of growth.
+    """
+
+    sd: Finite = Field(ge=0, le=0.5)
+    bad_year_probability: Finite = Field(default=0.0, ge=0, le=0.5)
+    bad_year_size: Finite = Field(default=0.0, ge=0, le=1.0)
+    loadings: dict[Id, Annotated[float, Strict(), Field(ge=-10, le=10, allow_inf_nan=False)]] = (
+        Field(default_factory=dict, max_length=200)
+    )
+    status: Literal["stated", "assumed"] = "assumed"
+    source: Id | None = None
+    quote: Text | None = None
+    rationale: Text | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.bad_year_probability > 0) != (self.bad_year_size > 0):
+            raise ValueError(
+                "bad_year_probability and bad_year_size: a bad year needs both above 0 "
+                f"(got probability {self.bad_year_probability:g}, size {self.bad_year_size:g})"
+            )
+        if self.sd == 0 and self.bad_year_probability == 0:
+            raise ValueError("sd: a common shock needs sd > 0 or a bad year, got neither")
+        if self.status == "assumed" and not self.rationale:
+            raise ValueError("rationale: required for an assumed common shock")
+        if self.status == "stated" and (self.source is None or self.quote is None):
+            raise ValueError("source and quote: required for a stated common shock")
+        return self
+
+    def loading(self, indicator: str) -> float:
+        return float(self.loadings.get(indicator, 1.0))
+
+
 class Scenario(_Spec):
     """A named set of growth assumptions, simulated from ``base_year`` to ``end_year``.
 
@@ -773,6 +816,7 @@ class Scenario(_Spec):
     assumptions: tuple[Assumption, ...] = Field(min_length=1, max_length=1000)
     shock_correlation: Correlation | None = None
     parameter_correlation: Correlation | None = None
+    common_shock: CommonShock | None = None
     status: Literal["stated", "assumed"] = "assumed"
     rationale: Text | None = None
     source: Id | None = None
@@ -793,6 +837,12 @@ class Scenario(_Spec):
                     raise ValueError(
                         f"assumptions[{i}].shocks[{j}].year: must be in "
                         f"({self.base_year}, {self.end_year}], got {s.year}"
+                    )
+        if self.common_shock is not None:
+            for ind in self.common_shock.loadings:
+                if ind not in seen:
+                    raise ValueError(
+                        f"common_shock.loadings: {ind!r} has no assumption in scenario {self.id!r}"
                     )
         for name in ("shock_correlation", "parameter_correlation"):
             corr = getattr(self, name)
@@ -903,6 +953,8 @@ class Study(_Spec):
                     raise ValueError(f"groups[{i}].targets[{k}]: unknown target {tid!r}")
         for i, sc in enumerate(self.scenarios):
             need_source(sc.source, f"scenarios[{i}].source")
+            if sc.common_shock is not None:
+                need_source(sc.common_shock.source, f"scenarios[{i}].common_shock.source")
             for j, a in enumerate(sc.assumptions):
                 where = f"scenarios[{i}].assumptions[{j}]"
                 need_indicator(a.indicator, f"{where}.indicator")

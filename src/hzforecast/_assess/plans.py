@@ -145,7 +145,11 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
         w0 = base_index + 1
     c_lo, c_hi = threshold(t, transform, t.measure)
     smooth = None
-    if isinstance(plan, IndicatorPlan) and plan.sigma > 0 and T > anchor:
+    shared = model.common is not None and (
+        not isinstance(plan, IndicatorPlan) or model.common.loadings[plan.row] != 0
+    )
+    if isinstance(plan, IndicatorPlan) and plan.sigma > 0 and T > anchor and not shared:
+        # (a common shock is not integrated out: its path is left to the counting estimators)
         if t.measure == "level" or transform == "log":
             smooth = plan
     start_value, start_kind = _start_of(plan, model)

@@ -243,10 +243,10 @@ def _simulate_one(model, layout, seeds, block, derived, track_max):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # balance warning for partial sequences
             pts = eng.random(block.n)
-        u, big, zc, walk = draw_block(model, "qmc", pts, block.index, block.n)
+        drawn = draw_block(model, "qmc", pts, block.index, block.n)
     else:
-        u, big, zc, walk = draw_block(model, layout.method, seeds, block.index, block.n)
-    return simulate_block(model, block, u, big, zc, walk, derived=derived, track_max=track_max)
+        drawn = draw_block(model, layout.method, seeds, block.index, block.n)
+    return simulate_block(model, block, *drawn, derived=derived, track_max=track_max)
 
 
 def _run_chunk(model, layout, seeds, chunk, fn, derived=True, track_max=False):

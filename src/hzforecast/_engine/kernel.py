@@ -144,10 +144,17 @@ def draw_block(model: Model, method: str, source, block_index: int, n: int):
         np.matmul(bridge_matrix(h).astype(model.dtype), xi.reshape(h, k * n), out=z.reshape(h, -1))
         z *= model.shock_scale[:, None].astype(model.dtype)
         walk = None
-        if walkers:  # the walking growths' yearly steps: the last coordinates, year by year
-            walk = _buffer("walk", (h, len(walkers), n), np.float32)
-            walk[...] = special.ndtri(pts[:, p + h * k :]).T.reshape(h, len(walkers), n)
-        return u, big, None, walk
+        w = len(walkers)
+        if walkers:  # the walking growths' yearly steps, year by year
+            walk = _buffer("walk", (h, w, n), np.float32)
+            walk[...] = special.ndtri(pts[:, p + h * k : p + h * (k + w)]).T.reshape(h, w, n)
+        common = None
+        if model.common is not None:  # the common shock's normals, then its bad-year uniforms
+            c0 = p + h * (k + w)
+            common = _common_shock(
+                model, special.ndtri(pts[:, c0 : c0 + h]).T, pts[:, c0 + h : c0 + 2 * h].T
+            )
+        return u, big, None, walk, common
     seq = source
     m = n // 2 if method == "antithetic" else n
     u = _buffer("u", (p, n))
@@ -170,6 +177,15 @@ def draw_block(model: Model, method: str, source, block_index: int, n: int):
     for j, plan in enumerate(walkers):
         bitgen = _stream(seq, block_index, 3, _name_key(plan.id)).bit_generator
         standard_normals(bitgen, xi[:, j, :m], work)
+    common = None
+    if model.common is not None:
+        zc_, uc = np.empty((h, n)), np.empty((h, n))
+        zc_[:, :m] = _stream(seq, block_index, 4, 0).standard_normal((h, m))
+        uc[:, :m] = _stream(seq, block_index, 4, 1).random((h, m))
+        if method == "antithetic":
+            np.negative(zc_[:, :m], out=zc_[:, m:])
+            np.subtract(1.0, uc[:, :m], out=uc[:, m:])
+        common = _common_shock(model, zc_, uc)
     if method == "antithetic":
         np.negative(z[:, :, :m], out=z[:, :, m:])
         np.subtract(1.0, u[:, :m], out=u[:, m:])
@@ -177,7 +193,16 @@ def draw_block(model: Model, method: str, source, block_index: int, n: int):
             np.negative(zc[:, :m], out=zc[:, m:])
         if xi is not None:
             np.negative(xi[:, :, :m], out=xi[:, :, m:])
-    return u, big, zc, xi
+    return u, big, zc, xi, common
+
+
+def _common_shock(model: Model, z: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The common yearly shock (H, n): sd·Z − size·1{U < p}."""
+    c = model.common
+    out = (c.sd * z).astype(model.dtype)
+    if c.bad_probability > 0:
+        out -= (c.bad_size * (u < c.bad_probability)).astype(model.dtype)
+    return out
 
 
 # ----------------------------------------------------------------------------- kernel
@@ -190,6 +215,7 @@ def simulate_block(
     big: np.ndarray,
     zc: np.ndarray | None = None,
     walk: np.ndarray | None = None,
+    common: np.ndarray | None = None,
     *,
     derived: bool = True,
     track_max: bool = False,
@@ -254,6 +280,8 @@ def simulate_block(
         for row, sig in per_path:  # volatilities drawn per path scale their shocks
             x[row] *= sig
         x += mu
+        if common is not None:  # the year every indicator shares, with its loading
+            x += model.common.loadings.astype(dt)[:, None] * common[t]
         for plan in late:
             if t < plan.anchor:
                 x[plan.row] = 0.0

@@ -127,6 +127,17 @@ class DerivedPlan:
 
 
 @dataclass(frozen=True)
+class CommonPlan:
+    """The scenario's common yearly shock: C = sd·Z − size·1{U < p}, added to each row's
+    log growth with its loading (``loadings`` by row)."""
+
+    sd: float
+    bad_probability: float
+    bad_size: float
+    loadings: np.ndarray  # (K,), by row
+
+
+@dataclass(frozen=True)
 class Model:
     """A study and scenario compiled for simulation (picklable, sent to workers)."""
 
@@ -144,6 +155,7 @@ class Model:
     notes: tuple[str, ...] = ()
     corrections_mode: str = "use"
     precision: str = "single"
+    common: CommonPlan | None = None
 
     @property
     def dtype(self):
@@ -218,8 +230,10 @@ class Model:
 
     @property
     def dimension(self) -> int:
-        """Uniform dimensions per path (parameters, shocks, the walking growths' steps)."""
-        return len(self.params) + (self.n_shocks + len(self.walk_rows)) * self.n_steps
+        """Uniform dimensions per path (parameters, shocks, the walking growths' steps, and the
+        common shock's normal and bad-year uniform)."""
+        common = 0 if self.common is None else 2
+        return len(self.params) + (self.n_shocks + len(self.walk_rows) + common) * self.n_steps
 
     def plan(self, indicator: str) -> IndicatorPlan | DerivedPlan | None:
         for p in self.indicators:
@@ -298,6 +312,15 @@ def compile_model(
         notes += [note] if note is not None else []
     shock_factor, shock_rows = _shock_factor(sc, plans)
     copula_factor, copula_params = _copula(sc, plans, params)
+    common = None
+    if sc.common_shock is not None:
+        cs = sc.common_shock
+        loadings = np.zeros(len(plans))
+        for p in plans:
+            loadings[p.row] = cs.loading(p.id)
+        common = CommonPlan(
+            float(cs.sd), float(cs.bad_year_probability), float(cs.bad_year_size), loadings
+        )
     return Model(
         study_id=study.id,
         scenario_id=sc.id,
@@ -313,6 +336,7 @@ def compile_model(
         notes=tuple(notes),
         corrections_mode=corrections,
         precision=precision,
+        common=common,
     )
 
 
