@@ -478,12 +478,25 @@ class Target(_Spec):
 
 
 class TargetGroup(_Spec):
-    """Targets that count as met only when all of them are met."""
+    """Targets judged together, the way an evaluation judges them.
+
+    Parameters
+    ----------
+    rule : {"all", "at_least", "score"}
+        ``"all"`` (default): met when every target is met. ``"at_least"``: met when at least
+        ``k`` of them are. ``"score"``: each met target scores its weight (``weights``, in
+        the order of ``targets``); met when the score reaches ``threshold`` — as a weighted
+        evaluation system counts.
+    """
 
     id: Id
     name_zh: Name
     name_en: Name
-    targets: tuple[Id, ...] = Field(min_length=1)
+    targets: tuple[Id, ...] = Field(min_length=1, max_length=200)
+    rule: Literal["all", "at_least", "score"] = "all"
+    k: Annotated[int, Strict(), Field(ge=1)] | None = None
+    weights: tuple[Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)], ...] | None = None
+    threshold: Finite | None = None
     status: Literal["stated", "assumed"]
     source: Id | None = None
     quote: Text | None = None
@@ -493,9 +506,44 @@ class TargetGroup(_Spec):
     def _check(self):
         if len(set(self.targets)) != len(self.targets):
             raise ValueError("targets: a target is listed twice")
+        n = len(self.targets)
+        if self.rule == "at_least":
+            if self.k is None or self.k > n:
+                raise ValueError(
+                    f"k: rule 'at_least' needs k between 1 and the {n} targets, got {self.k}"
+                )
+        elif self.k is not None:
+            raise ValueError(f"k: only meaningful with rule 'at_least', got {self.k}")
+        if self.rule == "score":
+            if self.weights is None or len(self.weights) != n:
+                got = None if self.weights is None else len(self.weights)
+                raise ValueError(
+                    f"weights: rule 'score' needs one weight per target ({n}), got {got}"
+                )
+            total = math.fsum(self.weights)
+            if self.threshold is None or not 0 < self.threshold <= total:
+                raise ValueError(
+                    f"threshold: rule 'score' needs a threshold above 0 and at most the total "
+                    f"weight {total:g}, got {self.threshold}"
+                )
+        elif self.weights is not None or self.threshold is not None:
+            raise ValueError("weights and threshold: only meaningful with rule 'score'")
         if self.status == "assumed" and not self.rationale:
             raise ValueError("rationale: required for an assumed group")
         return self
+
+    @property
+    def needed(self) -> int:
+        """How many targets must be met (``all``: every one; ``score``: not a count)."""
+        return len(self.targets) if self.rule == "all" else (self.k or 0)
+
+    def describe(self) -> str:
+        n = len(self.targets)
+        if self.rule == "all":
+            return f"all {n} met"
+        if self.rule == "at_least":
+            return f"at least {self.k} of {n} met"
+        return f"score ≥ {self.threshold:g} of {math.fsum(self.weights):g}"
 
 
 # ---------------------------------------------------------------------------- scenarios

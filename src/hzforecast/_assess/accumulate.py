@@ -95,7 +95,7 @@ class _TargetAccumulator:
             first[int(y)] = float(c - prev) / n
             prev = c
         first["not reached"] = 1.0 - float(self.by_counts[-1]) / n
-        required, anticipated, vq, gq = _growth_summaries(
+        required, anticipated, vq, gq, unit = _growth_summaries(
             p, np.concatenate(self.growths), np.concatenate(self.values)
         )
         # the start already meets the target: achieved if observed; if the start is
@@ -125,6 +125,7 @@ class _TargetAccumulator:
             by_year_curve=curve,
             value_quantiles=vq,
             gap_quantiles=gq,
+            growth_unit=unit,
         )
 
 
@@ -147,6 +148,7 @@ class _GroupAccumulator:
             reason=None,
             p_all_in_year=self.p_in.estimate(n, method, smoothed=product),
             p_all_by_year=self.p_by.estimate(n, method, smoothed=product),
+            group=g,
         )
 
 
@@ -205,6 +207,7 @@ class Accumulator:
                         reason=f"target {bad.target.id!r} is not assessable: {bad.reason}",
                         p_all_in_year=None,
                         p_all_by_year=None,
+                        group=g.group,
                     )
                 )
             else:
@@ -228,20 +231,26 @@ class Accumulator:
 
 
 def _growth_summaries(plan: TargetPlan, g_T, x_T):
-    """Required and anticipated growth, and the quantiles of the value and the gap."""
+    """Required and anticipated growth, the quantiles of the value and the gap, and the unit
+    of the growths: a share's level target is followed in percentage points a year, as
+    planners do ("pp"), every other target in growth rates ("rate")."""
     t = plan.target
     q = np.array(QUANTILES)
     # sample quantiles (no interpolation), so values beyond float range stay inf, not NaN
     vals = np.quantile(x_T, q, method="inverted_cdf") if x_T.size else np.full(len(q), np.nan)
+    pp = t.measure == "level" and plan.transform == "logit"
+    years = plan.t_index - plan.anchor
     if t.measure != "level":
         anticipated = float(vals[QUANTILES.index(0.5)])  # the growth itself
-    elif g_T.size and not np.all(np.isnan(g_T)):
+    elif pp and plan.start_value is not None and years > 0:
+        anticipated = (float(vals[QUANTILES.index(0.5)]) - plan.start_value) / years
+    elif not pp and g_T.size and not np.all(np.isnan(g_T)):
         anticipated = float(np.quantile(g_T, 0.5, method="inverted_cdf"))
     else:
         anticipated = np.nan
     if t.measure == "level":
         lo, hi = t.bounds
-        if plan.start_value is not None and plan.t_index > plan.anchor:
+        if plan.start_value is not None and years > 0:
             k = lo if t.judged == ">=" else hi
             if t.judged == "between":
                 k = (
@@ -249,14 +258,17 @@ def _growth_summaries(plan: TargetPlan, g_T, x_T):
                     if plan.start_value < lo
                     else (hi if plan.start_value > hi else plan.start_value)
                 )
-            required = cagr(plan.start_value, k, plan.t_index - plan.anchor)
+            if pp:
+                required = (k - plan.start_value) / years
+            else:
+                required = cagr(plan.start_value, k, years)
         else:
             required = np.nan
-        gaps = vals / t.value - 1  # monotone in the value, so quantiles map over
+        gaps = vals - t.value if pp else vals / t.value - 1  # monotone: quantiles map over
     else:
         lo, hi = t.bounds
         required = hi if t.judged == "<=" else lo  # a band: its lower end
         gaps = vals - t.value
     vq = dict(zip(QUANTILES, vals.tolist(), strict=True))
     gq = dict(zip(QUANTILES, gaps.tolist(), strict=True))
-    return required, anticipated, vq, gq
+    return required, anticipated, vq, gq, "pp" if pp else "rate"

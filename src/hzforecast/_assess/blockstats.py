@@ -7,6 +7,7 @@ folded in block order by :class:`~.accumulate.Accumulator`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,30 +239,77 @@ def block_stats(
 
 def _group_block(g: GroupPlan, reached_in, reached_by, smooth_in, method, state: BlockState):
     n = state.n
-    all_in = np.ones(n, dtype=bool)
-    all_by = np.ones(n, dtype=bool)
-    prod = np.ones(n) if g.product else None
+    rows_in, rows_by, rows_p = [], [], []
     for m in g.members:
-        if m.observed is not None:
-            if not m.observed:
-                all_in[:] = False
-                all_by[:] = False
-                if prod is not None:
-                    prod[:] = 0.0
+        if m.observed is not None:  # evaluated from an observation: met or not, every path
+            rows_in.append(np.full(n, bool(m.observed)))
+            rows_by.append(rows_in[-1])
+            if g.product:
+                rows_p.append(np.full(n, float(bool(m.observed))))
             continue
-        all_in &= reached_in[m.target.id]
-        all_by &= reached_by[m.target.id]
-        if prod is not None:
-            prod *= smooth_in[m.target.id]
-    ci, cb = int(np.count_nonzero(all_in)), int(np.count_nonzero(all_by))
+        rows_in.append(reached_in[m.target.id])
+        rows_by.append(reached_by[m.target.id])
+        if g.product:
+            rows_p.append(smooth_in[m.target.id])
+    rule_in = rule_holds(g.group, np.array(rows_in))
+    rule_by = rule_holds(g.group, np.array(rows_by))
+    ci, cb = int(np.count_nonzero(rule_in)), int(np.count_nonzero(rule_by))
     if g.product:
-        # P(all by) = P(all in) + P(all by, not all in): unbiased, and >= the in-year value
-        # path by path; the sum as P(all in)'s plus the excess, so the order holds to the bit
-        extra = all_by & ~all_in
-        g_in = accumulate(prod, method, ci)
-        g_by = accumulate(prod + extra, method, cb)
+        # P(met by) = P(met in) + P(met by, not in): unbiased (the members are monotone: met
+        # in the year implies met by it), and >= the in-year value path by path; the sum as
+        # P(met in)'s plus the excess, so the order holds to the bit
+        prob = rule_probability(g.group, np.array(rows_p))
+        extra = rule_by & ~rule_in
+        g_in = accumulate(prob, method, ci)
+        g_by = accumulate(prob + extra, method, cb)
         g_by.s1 = g_in.s1 + float(np.count_nonzero(extra))
     else:
-        g_in = accumulate(all_in, method, ci)
-        g_by = accumulate(all_by, method, cb)
+        g_in = accumulate(rule_in, method, ci)
+        g_by = accumulate(rule_by, method, cb)
     return GroupBlock(g_in, g_by, state.block.replicate, n)
+
+
+def rule_holds(group, met: np.ndarray) -> np.ndarray:
+    """Per path, whether the group's rule holds, from its members' met flags (m, n)."""
+    if group.rule == "all":
+        return np.logical_and.reduce(met, axis=0)
+    if group.rule == "at_least":
+        return np.count_nonzero(met, axis=0) >= group.k
+    w = np.asarray(group.weights, dtype=float)
+    return _score_reaches(w @ met.astype(float), group)
+
+
+def _score_reaches(score, group):
+    # a relative tolerance for the rounding of the weights' sum (0.2 + 0.1 ≥ 0.3)
+    total = math.fsum(group.weights)
+    return score >= group.threshold - 1e-9 * total
+
+
+def rule_probability(group, p: np.ndarray) -> np.ndarray:
+    """Per path, P(the rule holds) from the members' probabilities (m, n), the members being
+    independent: a product (all), a Poisson-binomial tail (at least k), or the distribution of
+    the weighted score built member by member (score)."""
+    m, n = p.shape
+    if group.rule == "all":
+        return np.prod(p, axis=0)
+    if group.rule == "at_least":
+        # dist[j] = P(j of the members so far met), member by member
+        dist = np.zeros((m + 1, n))
+        dist[0] = 1.0
+        for i in range(m):
+            dist[1 : i + 2] = dist[1 : i + 2] * (1 - p[i]) + dist[: i + 1] * p[i]
+            dist[0] *= 1 - p[i]
+        return dist[group.k :].sum(axis=0)
+    # score: the distribution over the distinct partial sums
+    sums = {0.0: np.ones(n)}
+    for i, w in enumerate(group.weights):
+        nxt: dict = {}
+        for s_, q in sums.items():
+            for key, f in ((s_, 1 - p[i]), (round(s_ + w, 12), p[i])):
+                nxt[key] = nxt[key] + q * f if key in nxt else q * f
+        sums = nxt
+    out = np.zeros(n)
+    for s_, q in sums.items():
+        if _score_reaches(s_, group):
+            out += q
+    return out

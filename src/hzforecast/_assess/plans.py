@@ -59,6 +59,11 @@ class TargetPlan:
         return self.assessable and self.observed is None
 
 
+#: The most members a weighted-score group may have for its probability given the parameters
+#: to be computed exactly (beyond, it is counted path by path).
+SCORE_EXACT_MAX = 16
+
+
 @dataclass(frozen=True)
 class GroupPlan:
     """A target group: its members' plans, and whether P(all met in year | parameters) is the
@@ -278,8 +283,9 @@ def plan_run(
 
 def group_plans(glist, plans: list[TargetPlan], model: Model) -> list[GroupPlan]:
     """Given a path's parameters, targets on different indicators whose shocks are
-    uncorrelated are independent, so P(all in year | parameters) is the product of the
-    members' smoothed probabilities. Otherwise the indicator estimator is used."""
+    uncorrelated are independent, so P(rule holds in year | parameters) follows from the
+    members' smoothed probabilities (a product, a Poisson-binomial tail, or a weighted
+    score's distribution). Otherwise the indicator estimator is used."""
     by_id = {p.target.id: p for p in plans}
     corr = model.shock_correlation_matrix()
     out = []
@@ -289,6 +295,7 @@ def group_plans(glist, plans: list[TargetPlan], model: Model) -> list[GroupPlan]
         rows = [model.plan(m.ind).row if m.smooth is not None else None for m in live]
         product = (
             all(m.assessable for m in members)
+            and (g.rule != "score" or len(members) <= SCORE_EXACT_MAX)
             and all(r is not None for r in rows)
             and len(set(rows)) == len(rows)
             and all(corr[a, b] == 0.0 for i, a in enumerate(rows) for b in rows[i + 1 :])

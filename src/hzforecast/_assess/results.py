@@ -14,22 +14,44 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._engine import CorrectionUsed
-from ..spec import Assumption, Study, Target
+from ..spec import Assumption, Study, Target, TargetGroup
 from .montecarlo import Estimate
 
 __all__ = [
+    "AT_RISK",
     "FAR_OFF",
+    "LIKELY",
     "ON_TRACK",
+    "PROBABLE",
     "Assessment",
     "AssumptionUsed",
     "GroupResult",
     "TargetResult",
+    "probability_status",
     "progress_status",
 ]
 
 #: Progress thresholds of the Open SDG / Statistics Canada method on the ratio
 #: anticipated growth / required growth.
 ON_TRACK, FAR_OFF = 0.95, 0.60
+
+#: The status of a target from the probability that it holds in its year: likely at or above
+#: LIKELY, probable (more likely than not) at or above PROBABLE, at risk at or above AT_RISK,
+#: else unlikely.
+LIKELY, PROBABLE, AT_RISK = 0.8, 0.5, 0.2
+
+
+def probability_status(p: float) -> str:
+    """The status a probability of meeting a target gives it (docs/methods.md)."""
+    if not math.isfinite(p):
+        return "unknown"
+    if p >= LIKELY:
+        return "likely"
+    if p >= PROBABLE:
+        return "probable"
+    if p >= AT_RISK:
+        return "at risk"
+    return "unlikely"
 
 
 def progress_status(required: float, anticipated: float, *, achieved: bool = False) -> str:
@@ -106,12 +128,16 @@ class TargetResult:
     p_in_year, p_by_year : Estimate or None
         P(the target holds in its year); P(it holds in some year up to it).
     required_growth : float
-        The CAGR from the start to the threshold.
+        The CAGR from the start to the threshold (a share: the change a year, in percentage
+        points as a fraction — 0.002 is 0.2 pp a year; see ``growth_unit``).
     anticipated_growth : float
-        The median over paths of each path's CAGR to the target year (for a growth or CAGR
-        target, the median of the measure itself).
+        The median over paths of each path's CAGR to the target year (a share: of its change
+        a year; for a growth or CAGR target, the median of the measure itself).
+    growth_unit : {"rate", "pp"}
+        ``"rate"``: growth rates; ``"pp"``: a share's change in percentage points a year.
     ratio, progress : float, str
-        anticipated / required and the progress category.
+        anticipated / required and the Open SDG / Statistics Canada progress category
+        (see :func:`progress_status`). The target's :attr:`status` comes from its probability.
     start_year, start_value, start_kind :
         Where the simulation of the target's indicator starts, and whether that start is
         ``"observed"``, ``"corrected"``, ``"assumed"`` or ``"derived"``.
@@ -143,15 +169,30 @@ class TargetResult:
     value_quantiles: dict = field(default_factory=dict)
     gap_quantiles: dict = field(default_factory=dict)
     observed_value: float | None = None
+    growth_unit: str = "rate"
 
     @property
     def id(self) -> str:
         return self.target.id
 
+    @property
+    def status(self) -> str:
+        """From the probability that the target holds in its year: ``likely`` (≥ 0.8),
+        ``probable`` (≥ 0.5), ``at risk`` (≥ 0.2), ``unlikely``; ``met`` / ``missed`` when it
+        was evaluated from an observation; ``not assessable``."""
+        if not self.assessable or self.p_in_year is None:
+            return "not assessable"
+        if self.observed_value is not None:
+            return "met" if self.p_in_year.value == 1.0 else "missed"
+        return probability_status(self.p_in_year.value)
+
 
 @dataclass(frozen=True)
 class GroupResult:
-    """Joint probability that every target of a group is met."""
+    """The probability that a group's rule holds (every target met, at least k of them, or a
+    weighted score reached: ``group.rule``) in the targets' years, and by them.
+
+    ``p_all_in_year`` / ``p_all_by_year`` keep their names for every rule."""
 
     group_id: str
     targets: tuple[str, ...]
@@ -159,6 +200,14 @@ class GroupResult:
     reason: str | None
     p_all_in_year: Estimate | None
     p_all_by_year: Estimate | None
+    group: TargetGroup | None = None
+
+    @property
+    def status(self) -> str:
+        """From the probability that the rule holds, as for a target."""
+        if not self.assessable or self.p_all_in_year is None:
+            return "not assessable"
+        return probability_status(self.p_all_in_year.value)
 
 
 @dataclass(frozen=True, eq=False)

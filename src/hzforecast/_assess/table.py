@@ -34,6 +34,7 @@ LABELS = {
         "p_in": "P(in year)",
         "p_by": "P(by year)",
         "status": "status",
+        "progress": "progress (Open SDG)",
         "stated": "stated",
         "assumed": "assumed",
         "stated_short": "S",
@@ -58,8 +59,10 @@ LABELS = {
             "src: the target S stated in the source or A assumed; its start o observed, "
             "c a corrected reading, a assumed. needs: the growth a year that reaches the target "
             "from the start; expects: the scenario's median. P(in year): the target holds in its "
-            "year; P(by year): in some year up to it; ± Monte Carlo standard error. The "
-            "scenario's assumptions are listed with the result."
+            "year; P(by year): in some year up to it; ± Monte Carlo standard error. status: "
+            "likely P ≥ 0.8, probable 0.5–0.8, at risk 0.2–0.5, unlikely < 0.2. A range marked * "
+            "is met at its lower end (the planners' reading); a share's growth is in percentage "
+            "points a year. The scenario's assumptions are listed with the result."
         ),
         "corr": "corr.",
         "assumed_start": "assumed",
@@ -78,6 +81,7 @@ LABELS = {
         "p_in": "当年达成",
         "p_by": "截至当年",
         "status": "状态",
+        "progress": "进度(Open SDG)",
         "stated": "原文",
         "assumed": "假设",
         "stated_short": "原",
@@ -98,15 +102,27 @@ LABELS = {
             "来源:目标为原文所述(原)或分析假设(设);起点为观测值(观)、修正值(修)或假设值"
             "(假)。所需增速:自起点达到目标所需的年均增速;预期增速:情景的中位数。当年达成:"
             "目标年份达到目标的概率;截至当年:在目标年份及之前任一年达到的概率;± 为蒙特卡洛"
-            "标准误。情景假设随结果列出。"
+            "标准误。状态:很可能 P ≥ 0.8,较可能 0.5–0.8,有风险 0.2–0.5,不太可能 < 0.2。标 * 的"
+            "区间目标以达到下限为完成(规划考核口径);比重的增速以每年百分点计。情景假设随结果列出。"
         ),
         "corr": "修正",
         "assumed_start": "假设",
     },
 }
 
-#: Progress categories: a short label (terminal) and a full one, by language.
+#: Status (from the probability) and progress categories: a short label (terminal) and a
+#: full one, by language.
 STATUS = {
+    "likely": {"en": ("likely", "likely (P ≥ 0.8)"), "zh": ("很可能", "很可能(P ≥ 0.8)")},
+    "probable": {
+        "en": ("probable", "more likely than not (0.5 ≤ P < 0.8)"),
+        "zh": ("较可能", "较可能(0.5 ≤ P < 0.8)"),
+    },
+    "at risk": {
+        "en": ("at risk", "at risk (0.2 ≤ P < 0.5)"),
+        "zh": ("有风险", "有风险(0.2 ≤ P < 0.5)"),
+    },
+    "unlikely": {"en": ("unlikely", "unlikely (P < 0.2)"), "zh": ("不太可能", "不太可能(P < 0.2)")},
     "on track": {"en": ("on track", "on track"), "zh": ("进度正常", "进度正常")},
     "needs acceleration": {"en": ("speed up", "needs acceleration"), "zh": ("需加速", "需加速")},
     "far off": {"en": ("far off", "far off"), "zh": ("差距较大", "差距较大")},
@@ -126,6 +142,28 @@ STATUS = {
 def status_text(code: str, lang: str, *, short: bool = False) -> str:
     pair = STATUS.get(code, {}).get(lang)
     return code if pair is None else pair[0 if short else 1]
+
+
+def growth_text(x: float | None, unit: str, lang: str = "en") -> str:
+    """A growth rate as a percentage, or a share's change a year in percentage points."""
+    if unit != "pp":
+        return pct(x)
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{x * 100:+.2f} pp/yr" if lang == "en" else f"{x * 100:+.2f}个百分点/年"
+
+
+def rule_text(group, lang: str = "en") -> str:
+    """What a group's rule asks for, in words."""
+    if group is None or group.rule == "all":
+        return LABELS[lang]["all_met"]
+    n = len(group.targets)
+    if group.rule == "at_least":
+        return f"≥ {group.k} of {n} met" if lang == "en" else f"{n}项中至少{group.k}项达成"
+    total = math.fsum(group.weights)
+    if lang == "en":
+        return f"score ≥ {group.threshold:g} of {total:g}"
+    return f"得分 ≥ {group.threshold:g}(满分{total:g})"
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -168,9 +206,10 @@ class Row:
     p_by: str
     p_in_compact: str
     p_by_compact: str
-    status: str  # the full label
+    status: str  # the full label (from the probability)
     status_short: str
     status_code: str
+    progress: str  # the Open SDG progress label (from required vs anticipated growth)
     reason: str  # why it is not assessable (else "")
     tooltip: str  # the quote or the rationale
 
@@ -199,15 +238,16 @@ def rows(a, lang: str = "en") -> list[Row]:
                 source_code=t.status,
                 start=start if ok else "",
                 start_code=(r.start_kind or "") if ok else "",
-                required=pct(r.required_growth) if ok else "",
-                anticipated=pct(r.anticipated_growth) if ok else "",
+                required=growth_text(r.required_growth, r.growth_unit, lang) if ok else "",
+                anticipated=growth_text(r.anticipated_growth, r.growth_unit, lang) if ok else "",
                 p_in=r.p_in_year.text() if ok else "—",
                 p_by=r.p_by_year.text() if ok else "—",
                 p_in_compact=r.p_in_year.text(compact=True) if ok else "—",
                 p_by_compact=r.p_by_year.text(compact=True) if ok else "—",
-                status=status_text(r.progress, lang),
-                status_short=status_text(r.progress, lang, short=True),
-                status_code=r.progress,
+                status=status_text(r.status, lang),
+                status_short=status_text(r.status, lang, short=True),
+                status_code=r.status,
+                progress=status_text(r.progress, lang) if ok and r.observed_value is None else "",
                 reason="" if ok else (r.reason or ""),
                 tooltip=t.quote or t.rationale or "",
             )
@@ -218,9 +258,10 @@ def rows(a, lang: str = "en") -> list[Row]:
             Row(
                 kind="group",
                 id=g.group_id,
-                name=g.group_id,
+                name=((g.group.name_zh if lang == "zh" else g.group.name_en) if g.group else None)
+                or g.group_id,
                 year="",
-                threshold=tx["all_met"],
+                threshold=rule_text(g.group, lang),
                 source="",
                 source_code="",
                 start="",
@@ -231,9 +272,10 @@ def rows(a, lang: str = "en") -> list[Row]:
                 p_by=g.p_all_by_year.text() if ok else "—",
                 p_in_compact=g.p_all_in_year.text(compact=True) if ok else "—",
                 p_by_compact=g.p_all_by_year.text(compact=True) if ok else "—",
-                status="" if ok else status_text("not assessable", lang),
-                status_short="" if ok else status_text("not assessable", lang, short=True),
-                status_code="" if ok else "not assessable",
+                status=status_text(g.status, lang),
+                status_short=status_text(g.status, lang, short=True),
+                status_code=g.status,
+                progress="",
                 reason="" if ok else (g.reason or ""),
                 tooltip="",
             )
@@ -385,6 +427,10 @@ def text_table(a, lang: str = "en", *, width: int = 100) -> str:
 
 
 _COLOURS = {
+    "likely": "#1b7a1b",
+    "probable": "#4a7a1b",
+    "at risk": "#a15c00",
+    "unlikely": "#b00020",
     "on track": "#1b7a1b",
     "achieved": "#1b7a1b",
     "met": "#1b7a1b",
@@ -411,6 +457,7 @@ def html_table(a, lang: str = "en") -> str:
         f"{tx['p_in']} ± SE",
         f"{tx['p_by']} ± SE",
         tx["status"],
+        tx["progress"],
     ]
     out = [
         f"<p><b>{escape(a.study_id)}</b> — {escape(header(a, lang))}</p>",
@@ -435,6 +482,7 @@ def html_table(a, lang: str = "en") -> str:
             + f"<td class='{r.source_code}'>{escape(cells[2])}</td>"
             + "".join(f"<td>{escape(c)}</td>" for c in cells[3:])
             + status
+            + f"<td>{escape(r.progress)}</td>"
             + "</tr>"
         )
     out.append("</tbody></table>")
@@ -455,6 +503,7 @@ def markdown_table(a, lang: str = "en") -> list[str]:
         f"{tx['p_in']} ± SE",
         f"{tx['p_by']} ± SE",
         tx["status"],
+        tx["progress"],
     ]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in rows(a, lang):
@@ -469,6 +518,7 @@ def markdown_table(a, lang: str = "en") -> list[str]:
             r.p_in,
             r.p_by,
             r.reason or r.status,
+            r.progress,
         ]
         lines.append("| " + " | ".join(md(c) for c in cells) + " |")
     return lines
