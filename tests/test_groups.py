@@ -26,7 +26,8 @@ W = (20.0, 15.0, 30.0)
 def three_doc(doc, rule):
     doc["indicators"] = [
         {"id": f"x{i}", "name_zh": f"指标{i}", "name_en": f"X{i}", "unit": "亿元", "kind": "level",
-         "observations": [{"year": 2018, "value": X0[i], "source": "src", "text": f"{X0[i]:g}亿元"}]}
+         "observations": [{"year": 2018, "value": X0[i], "source": "src",
+                           "text": f"{X0[i]:g}亿元"}]}
         for i in range(3)
     ]  # fmt: skip
     doc["targets"] = [
@@ -116,13 +117,16 @@ def test_rule_probability_is_the_poisson_binomial():
     rng = np.random.default_rng(0)
     p = rng.random((7, 50))
     for k in range(1, 8):
-        g = hz.TargetGroup(id="g", name_zh="组", name_en="G", targets=tuple(f"t{i}" for i in range(7)),
+        g = hz.TargetGroup(id="g", name_zh="组", name_en="G",
+                           targets=tuple(f"t{i}" for i in range(7)),
                            rule="at_least", k=k, status="assumed", rationale="r")  # fmt: skip
         want = [by_enumeration({"rule": "at_least", "k": k}, p[:, j]) for j in range(50)]
         assert rule_probability(g, p) == pytest.approx(want, abs=1e-12)
     w = tuple(float(x) for x in rng.integers(1, 6, 7))
-    g = hz.TargetGroup(id="g", name_zh="组", name_en="G", targets=tuple(f"t{i}" for i in range(7)),
-                       rule="score", weights=w, threshold=11.0, status="assumed", rationale="r")  # fmt: skip
+    g = hz.TargetGroup(id="g", name_zh="组", name_en="G",
+                       targets=tuple(f"t{i}" for i in range(7)),
+                       rule="score", weights=w, threshold=11.0, status="assumed",
+                       rationale="r")  # fmt: skip
     want = [
         by_enumeration({"rule": "score", "weights": w, "threshold": 11.0}, p[:, j])
         for j in range(50)

@@ -31,7 +31,7 @@ def _quotes(study):
         if t.status == "stated":
             yield f"target {t.id}", t.quote, t.text
     for g in study.groups:
-        if g.quote:
+        if g.quote and g.source == "article":
             yield f"group {g.id}", g.quote, None
 
 
@@ -63,7 +63,9 @@ def test_every_observation_and_stated_target_has_quote_and_source(jiaozuo):
             assert o.quote and o.source == "article", (i.id, o.year)
     for t in jiaozuo.targets:
         if t.status == "stated":
-            assert t.quote and t.source == "article" and t.text, t.id
+            assert t.quote and t.source == "article", t.id
+            # a figure as printed, or (a goal without one, as 排名提升) a note on its reading
+            assert t.text or t.note, t.id
         else:
             assert t.rationale, t.id
     for sc in jiaozuo.scenarios:
@@ -119,24 +121,59 @@ def test_plan_targets(jiaozuo):
     assert t["fixed-asset-investment-growth-2019"].value == 0.09
     assert t["rd-share-2019"].value == 0.028
     assert t["hightech-share-2019"].value == 0.10
-    assert (t["sei-share-2019"].value, t["sei-share-2019"].high) == (0.19, 0.21)
+    # "20%左右" is judged against 20%, and "8%—8.5%" at its lower end, on the published figure
+    sei = t["sei-share-2019"]
+    assert (sei.comparator, sei.value, sei.high) == (">=", 0.20, None)
+    gdp = t["gdp-growth-2019"]
+    assert gdp.judged == ">=" and gdp.bounds[0] == pytest.approx(0.0795)
     assert t["mengniu-2019"].value == 120.0
     assert t["mingren-2019"].value == 20.0
-    assert t["new-materials-cluster"].value == 50.0
     assert t["key-projects-investment-2019"].value == 127.24
+    # the city's 排名提升 and the two 百亿级 clusters are targets; "围绕新材料50亿元产业集群"
+    # names a size class, so it is not one; the assumed "at least 8%" duplicate is gone
+    assert "排名提升" in t["ranking-2019"].quote
+    assert t["food-cluster-100"].value == t["equipment-cluster-100"].value == 100.0
+    assert "new-materials-cluster" not in t and "gdp-growth-2019-min" not in t
+    assert jiaozuo.group("two-100yi-clusters").targets == (
+        "food-cluster-100",
+        "equipment-cluster-100",
+    )
 
 
-def test_2025_profile_is_an_assumed_group(jiaozuo):
+def test_2025_profile_is_a_weighted_score_grounded_in_the_evaluation(jiaozuo):
     g = jiaozuo.group("innovative-park-2025")
-    assert g.status == "assumed" and "创新型特色园区" in g.quote
-    assert len(g.targets) >= 4
+    assert g.status == "assumed" and "创新型特色园区" in g.name_zh
+    assert g.rule == "score" and g.source == "most-hz-2014"
+    # the 2014 system's dimension weights over its five indicators each: 20/5 and 25/5
+    assert g.weights == (4.0, 4.0, 5.0, 5.0)
     assert all(jiaozuo.target(t).status == "assumed" for t in g.targets)
+    # GDP growth is scored by no evaluation system: it stands apart
+    assert "profile-2025-gdp-cagr" not in g.targets
+    src = {s.id: s for s in jiaozuo.sources}
+    assert "创新资源集聚20%" in src["most-hz-2014"].quote
+
+
+def test_corrected_readings(jiaozuo):
+    """Patents per 10,000 employees; the 2008 rural income is the old 纯收入 (a series break)."""
+    claim = next(c for c in jiaozuo.claims if c.indicator == "patents_per_10k")
+    assert claim.per == "employees"
+    found = {f.code: f for f in jiaozuo.audit().findings if f.indicator == "rural_income"}
+    assert "纯收入" in found["series-break"].message
+    per = next(f for f in jiaozuo.audit().findings if f.code == "per-capita")
+    assert "employment of about 35,714" in per.message
 
 
 def test_the_scenarios(jiaozuo):
     ids = [s.id for s in jiaozuo.scenarios]
-    assert ids == ["baseline", "optimistic", "pessimistic", "reference"]
+    assert ids == ["baseline", "optimistic", "pessimistic", "reference", "track-record"]
     assert all(s.status == "assumed" for s in jiaozuo.scenarios)
+    tr = jiaozuo.scenario("track-record")
+    assert {a.indicator for a in tr.assumptions} == {
+        "gdp",
+        "budget_revenue",
+        "fixed_asset_investment",
+    }
+    assert all(a.track_record is not None and a.volatility == 0 for a in tr.assumptions)
 
 
 def test_figures_view_keeps_quotes(jiaozuo):

@@ -203,7 +203,11 @@ def test_a_written_study_with_reference_growth_reads_back(jiaozuo, tmp_path):
             {},
             r"'rd_intensity' is a share in panel 'china-provinces'; 'gdp' is a level",
         ),
-        ({"from": "elsewhere"}, {}, r"growth\.from: expected 'reference', got 'elsewhere'"),
+        (
+            {"from": "elsewhere"},
+            {},
+            r"growth\.from: expected 'reference' or 'track-record', got 'elsewhere'",
+        ),
     ],
 )
 def test_reference_growth_errors_name_the_field(doc, growth, extra, match):

@@ -353,7 +353,7 @@ def test_log_of_a_share_matches_logaddexp(dtype):
             {"scenario": "nope"},
             SimulationError,
             r"scenario: unknown id 'nope' \(known: "
-            r"\['baseline', 'optimistic', 'pessimistic', 'reference'\]\)",
+            r"\['baseline', 'optimistic', 'pessimistic', 'reference', 'track-record'\]\)",
         ),
         ({"chunk_size": 1000}, ValueError, rf"chunk_size: must be a positive multiple of {BLOCK}"),
         ({"rng": -1}, ValueError, r"rng: a seed must be non-negative, got -1"),

@@ -10,7 +10,7 @@ The flow runs one way::
 ['error']
 """
 
-from . import closedform, report
+from . import closedform, reference, report, trackrecord
 from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
 from .audit import AuditResult, Finding, audit
 from .backtest import BacktestResult, backtest
@@ -85,11 +85,13 @@ __all__ = [
     "parse_figure",
     "prim",
     "read_study",
+    "reference",
     "report",
     "required_growth",
     "simulate",
     "sobol_indices",
     "stress",
     "tornado",
+    "trackrecord",
     "write_study",
 ]

@@ -26,7 +26,9 @@ Checks
 ``history-vs-plan``
     The historical CAGR against a growth target of the plan.
 ``per-capita``
-    A per-capita figure against its total: the implied population.
+    A per-capita figure against its total: the implied population (or employment).
+``series-break``
+    Two observations of an indicator under different statistical definitions.
 ``part-of``
     A part larger than its whole is an error; otherwise its share is reported.
 ``target-met`` / ``target-missed``
@@ -258,6 +260,9 @@ def check_claims(study: Study) -> list[Finding]:
             continue
         a, b = indicator.observation(c.year), ind[c.other].observation(c.year)
         code = "per-capita" if c.kind == "per_capita" else "part-of"
+        if c.kind == "part_of" and a is not None and b is None:
+            out.extend(_part_bounds_whole(study, c, a, ind[c.other]))
+            continue
         if a is None or b is None:
             out.append(
                 Finding(
@@ -274,18 +279,86 @@ def check_claims(study: Study) -> list[Finding]:
     return out
 
 
+def _part_bounds_whole(study: Study, c, a, whole) -> list[Finding]:
+    """Only the part is observed: the whole is at least as large, and a target on the whole
+    at or below the part is already met by the part alone."""
+    out = [
+        Finding(
+            "info",
+            "part-of",
+            whole.id,
+            f"claim {c.id}: {whole.id} is at least {_fmt(a.value)} {whole.unit} in {c.year} "
+            f"(its part {c.indicator}); it has no observation of its own",
+            {"year": c.year, "lower_bound": a.value, "part": c.indicator},
+        )
+    ]
+    for t in study.targets:
+        if (
+            t.indicator == whole.id
+            and t.measure == "level"
+            and t.judged == ">="
+            and t.year >= c.year
+            and a.value >= t.value
+        ):
+            out.append(
+                Finding(
+                    "info",
+                    "target-already-met",
+                    whole.id,
+                    f"target {t.id} ({t.describe(whole.unit)} in {t.year}) is already met in "
+                    f"{c.year} by the part {c.indicator} alone ({_fmt(a.value)} {whole.unit})",
+                    {"target": t.id, "year": c.year, "part_value": a.value},
+                )
+            )
+    return out
+
+
 def _per_capita(c, a, b, unit) -> Finding:
     pop = b.value / a.value * c.value
     qual = " (at least)" if b.qualifier in ("more_than", "at_least") else ""
+    who = "employees" if c.per == "employees" else "people"
+    what = "employment" if c.per == "employees" else "a population"
     return Finding(
         "info",
         "per-capita",
         c.indicator,
         f"{_fmt(b.value)} {unit} of {c.other} at {_fmt(a.value)} per "
-        f"{_fmt(c.value)} people implies a population of about {pop:,.0f}{qual} "
+        f"{_fmt(c.value)} {who} implies {what} of about {pop:,.0f}{qual} "
         f"({pop / 1e4:.3g}万人) in {c.year}",
-        {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop},
-    )
+        {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop,
+         "of": c.per},
+    )  # fmt: skip
+
+
+def check_series_breaks(study: Study) -> list[Finding]:
+    """Observations of one indicator under different statistical definitions: growth measured
+    between them mixes the definitions."""
+    out = []
+    for i in study.indicators:
+        obs = sorted(i.observations, key=lambda o: o.year)
+        for a, b in itertools.pairwise(obs):
+            if a.definition == b.definition:
+                continue
+            da = a.definition or "the indicator's definition"
+            db = b.definition or "the indicator's definition"
+            out.append(
+                Finding(
+                    "warning",
+                    "series-break",
+                    i.id,
+                    f"{a.year} follows {da}, {b.year} {db}: growth between them mixes two "
+                    f"definitions (a CAGR of {_cagr_text(a.value, b.value, b.year - a.year)} "
+                    "overstates or understates the change)",
+                    {"from_year": a.year, "to_year": b.year, "from": da, "to": db},
+                )
+            )
+    return out
+
+
+def _cagr_text(a: float, b: float, years: int) -> str:
+    if a > 0 and b > 0 and years > 0:
+        return f"{(b / a) ** (1 / years) - 1:.1%}"
+    return "—"
 
 
 def _part_of(c, a, b, unit) -> Finding:
@@ -456,6 +529,7 @@ def _corrected(o) -> float:
 CHECKS: tuple[Callable[[Study], list[Finding]], ...] = (
     check_corrections,
     check_claims,
+    check_series_breaks,
     check_unit_jumps,
     check_history,
     check_targets,

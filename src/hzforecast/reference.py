@@ -39,7 +39,7 @@ import numpy as np
 from ._fitting import GrowthPrior, fit_bayes, log_marginal_many
 from ._scales import to_scale, transform_of_kind
 
-__all__ = ["BUILTIN", "Panel", "PanelError", "from_csv", "from_frame", "load", "prior"]
+__all__ = ["BUILTIN", "Panel", "PanelError", "from_csv", "from_frame", "load", "plans", "prior"]
 
 #: Built-in panels: name → (data files, indicator tables, source).
 BUILTIN = {
@@ -251,6 +251,14 @@ def load(name: str = "china-provinces") -> Panel:
     return from_frame(
         pd.concat(frames, ignore_index=True), indicators=meta, name=name, source=source
     )
+
+
+def plans():
+    """The track record of plans: China's provinces' announced yearly growth targets
+    2015–2018 with their outcomes (:class:`hzforecast.trackrecord.TrackRecord`)."""
+    from .trackrecord import load as load_plans
+
+    return load_plans()
 
 
 def from_csv(path, *, indicators, name: str | None = None, source: str = "") -> Panel:
@@ -513,6 +521,11 @@ def resolve_study(raw: dict) -> dict:
     indicators = {
         i["id"]: i for i in listed if isinstance(i, dict) and isinstance(i.get("id"), str)
     }
+    targets = {
+        t["id"]: t
+        for t in (raw.get("targets") if isinstance(raw.get("targets"), list) else [])
+        if isinstance(t, dict) and isinstance(t.get("id"), str)
+    }
     out = dict(raw)
     out["scenarios"] = []
     cache: dict = {}
@@ -520,11 +533,15 @@ def resolve_study(raw: dict) -> dict:
         if not isinstance(sc, dict) or not isinstance(sc.get("assumptions"), list):
             out["scenarios"].append(sc)
             continue
+        try:
+            sc = _track_record(sc, targets, f"scenarios[{i}]", cache)
+        except (TypeError, KeyError, AttributeError, IndexError):
+            pass  # malformed: left for the study's validation to report field by field
         sc = dict(sc)
         new = []
         for j, a in enumerate(sc["assumptions"]):
             g = a.get("growth") if isinstance(a, dict) else None
-            if isinstance(g, dict) and g.get("from") is not None:
+            if isinstance(g, dict) and g.get("from") is not None and "track_record" not in a:
                 where = f"scenarios[{i}].assumptions[{j}].growth"
                 try:
                     a = _resolved(a, g, sc, indicators, where, cache)
@@ -538,9 +555,30 @@ def resolve_study(raw: dict) -> dict:
     return out
 
 
+def _track_record(sc: dict, targets: dict, where: str, cache: dict) -> dict:
+    """The scenario with its growths from the plans' track record resolved
+    (:func:`hzforecast.trackrecord.resolve_scenario`); the record is read once per study."""
+    uses = any(
+        isinstance(a, dict)
+        and isinstance(a.get("growth"), dict)
+        and a["growth"].get("from") == "track-record"
+        for a in sc["assumptions"]
+    )
+    if not uses:
+        return sc
+    from .trackrecord import load as load_plans
+    from .trackrecord import resolve_scenario
+
+    if "track-record" not in cache:
+        cache["track-record"] = load_plans()
+    return resolve_scenario(sc, targets, where, cache["track-record"])
+
+
 def _resolved(a: dict, g: dict, sc: dict, indicators: dict, where: str, cache: dict) -> dict:
     if g.get("from") != "reference":
-        raise ValueError(f"{where}.from: expected 'reference', got {g.get('from')!r}")
+        raise ValueError(
+            f"{where}.from: expected 'reference' or 'track-record', got {g.get('from')!r}"
+        )
     extra = sorted(set(g) - _REF_KEYS)
     if extra or "panel" not in g or "indicator" not in g:
         raise ValueError(

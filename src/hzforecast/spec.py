@@ -48,6 +48,7 @@ __all__ = [
     "Study",
     "Target",
     "TargetGroup",
+    "TrackRecordGrowth",
 ]
 
 YEAR_MIN, YEAR_MAX = 1949, 2100
@@ -125,7 +126,10 @@ class Observation(_Spec):
     """One observed value, in the indicator's unit (a share as a fraction).
 
     ``text`` is the figure as the source wrote it ("14195亿元"); when given, it is
-    parsed and must agree with ``value`` and ``qualifier``.
+    parsed and must agree with ``value`` and ``qualifier``. ``definition`` names the
+    statistical definition the figure follows when it is not the indicator's current one
+    (a series break: rural income before 2013 was 纯收入, net income, not disposable
+    income); the audit reports growth measured across a change of definition.
     """
 
     year: Year
@@ -136,6 +140,7 @@ class Observation(_Spec):
     qualifier: Literal["exact", "at_least", "at_most", "about", "more_than", "less_than"] = "exact"
     note: Text | None = None
     correction: Correction | None = None
+    definition: Name | None = None
 
 
 class Derivation(_Spec):
@@ -290,7 +295,9 @@ class Claim(_Spec):
     to ``to_year``; ``value`` is the factor new/old the text means (36).
     ``kind="part_of"``: ``indicator`` is part of ``other`` in ``year``.
     ``kind="per_capita"``: ``indicator`` is ``other`` per ``value`` people in ``year``
-    (万人 figures: ``value = 10000``); the audit reports the implied population.
+    (万人 figures: ``value = 10000``); the audit reports the implied population — of
+    ``per = "residents"`` (default) or of ``"employees"`` (a zone's 万人有效发明专利拥有量 is
+    per 10,000 employees).
     """
 
     id: Id
@@ -302,11 +309,14 @@ class Claim(_Spec):
     to_year: Year | None = None
     value: Finite | None = Field(default=None, gt=0)
     text: Name | None = None
+    per: Literal["residents", "employees"] = "residents"
     source: Id
     quote: Text | None = None
 
     @model_validator(mode="after")
     def _check(self):
+        if self.per != "residents" and self.kind != "per_capita":
+            raise ValueError(f"per: only meaningful for a per_capita claim, got {self.per!r}")
         if self.kind == "multiple":
             if self.from_year is None or self.to_year is None or self.value is None:
                 raise ValueError("from_year, to_year and value: required for a multiple")
@@ -596,6 +606,21 @@ class ReferenceGrowth(_Spec):
     fitted_to: Text
 
 
+class TrackRecordGrowth(_Spec):
+    """Where an assumption's growth came from when a study file asked for the track record of
+    plans like it: ``growth = { from = "track-record", indicator = "gdp_growth", target =
+    "gdp-growth-2019" }`` (:mod:`hzforecast.trackrecord`). Resolved when the study is read."""
+
+    indicator: Name
+    target: Id
+    target_low: Finite
+    targets: Annotated[int, Strict(), Field(ge=1)]
+    provinces: Annotated[int, Strict(), Field(ge=1)]
+    years: tuple[Year, Year]
+    hit_rate: Finite = Field(ge=0, le=1)
+    model: Text
+
+
 class Assumption(_Spec):
     """How one indicator moves in a scenario.
 
@@ -646,6 +671,7 @@ class Assumption(_Spec):
     quote: Text | None = None
     rationale: Text | None = None
     reference: ReferenceGrowth | None = None
+    track_record: TrackRecordGrowth | None = None
 
     @model_validator(mode="after")
     def _check(self):
