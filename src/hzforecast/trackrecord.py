@@ -19,7 +19,8 @@ end is
 where *ambition* is the target's lower end minus the province's outcome the year before (what
 the target asks beyond last year's pace), :math:`u_t` a year effect shared by all provinces,
 and :math:`e_{it}` the rest. :math:`\beta` is kept only if it is distinguishable from 0 in the
-training data (:math:`|t| \ge 2`): ambition predicts GDP outcomes strongly and budget revenue not at all.
+training data (:math:`|t| \ge 2`): ambition predicts GDP outcomes strongly and budget revenue
+not at all.
 The distribution of :math:`u_t + e_{it}` is not assumed normal — outcomes bunch on the floor —
 but taken as the empirical distribution of the training residuals, so
 
