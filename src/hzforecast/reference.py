@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
@@ -555,6 +556,18 @@ def resolve_study(raw: dict) -> dict:
     return out
 
 
+@lru_cache(maxsize=256)
+def _builtin_prior(name: str, indicator: str, until: int) -> GrowthPrior:
+    """A built-in panel's prior (the shipped data never change, so each is estimated once per
+    process: reading the Jiaozuo study a second time takes milliseconds, not a second)."""
+    return prior(_builtin_panel(name), indicator, until=until)
+
+
+@lru_cache(maxsize=8)
+def _builtin_panel(name: str) -> Panel:
+    return load(name)
+
+
 def _track_record(sc: dict, targets: dict, where: str, cache: dict) -> dict:
     """The scenario with its growths from the plans' track record resolved
     (:func:`hzforecast.trackrecord.resolve_scenario`); the record is read once per study."""
@@ -566,12 +579,9 @@ def _track_record(sc: dict, targets: dict, where: str, cache: dict) -> dict:
     )
     if not uses:
         return sc
-    from .trackrecord import load as load_plans
-    from .trackrecord import resolve_scenario
+    from .trackrecord import builtin_record, resolve_scenario
 
-    if "track-record" not in cache:
-        cache["track-record"] = load_plans()
-    return resolve_scenario(sc, targets, where, cache["track-record"])
+    return resolve_scenario(sc, targets, where, builtin_record())
 
 
 def _resolved(a: dict, g: dict, sc: dict, indicators: dict, where: str, cache: dict) -> dict:
@@ -600,14 +610,10 @@ def _resolved(a: dict, g: dict, sc: dict, indicators: dict, where: str, cache: d
     until = g.get("until", base)
     if isinstance(until, bool) or not isinstance(until, int):
         raise ValueError(f"{where}.until: expected a year, got {until!r}")
-    key = (g["panel"], g["indicator"], until)
-    if key not in cache:
-        panel = load(g["panel"])
-        try:
-            cache[key] = (panel, prior(panel, g["indicator"], until=until))
-        except (KeyError, PanelError) as exc:
-            raise ValueError(f"{where}.indicator: {exc.args[0] if exc.args else exc}") from None
-    panel, p = cache[key]
+    try:
+        p = _builtin_prior(g["panel"], g["indicator"], until)
+    except (KeyError, PanelError) as exc:
+        raise ValueError(f"{where}.indicator: {exc.args[0] if exc.args else exc}") from None
     kind = ind.get("kind")
     want = "share" if kind == "share" else "level"
     if p.provenance["kind"] != want:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
@@ -89,6 +90,13 @@ def load():
     with root.joinpath("china-provinces-macro-to-2018.csv").open(encoding="utf-8") as fh:
         macro = pd.read_csv(fh, dtype={"region": str, "indicator": str})
     return TrackRecord(plans, macro)
+
+
+@lru_cache(maxsize=1)
+def builtin_record() -> TrackRecord:
+    """The shipped record, read once per process (for resolving study files; :func:`load`
+    gives a fresh copy to work with)."""
+    return load()
 
 
 def indicator_name(indicator: str) -> str:
