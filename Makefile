@@ -42,5 +42,12 @@ calibrate: $(STAMP)
 	$(BIN)/python benchmarks/calibrate.py > docs/generated/calibration.md.tmp
 	mv docs/generated/calibration.md.tmp docs/generated/calibration.md
 
+# The fuzz harness at full size: valid studies mutated field by field, loaded from real files and
+# run (tests/fuzzing.py); the table goes to docs/robustness.md. Exits 1 if any case fails.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzzing --cases 2000 --seed 0 > docs/generated/fuzz.md.tmp
+	mv docs/generated/fuzz.md.tmp docs/generated/fuzz.md
+	cat docs/generated/fuzz.md
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

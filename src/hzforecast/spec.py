@@ -749,6 +749,13 @@ def check_simulable(sc: Scenario, a: Assumption, indicator: Indicator, where: st
             f"with no observation — drop the start"
         )
     anchor = anchor_year(sc, a, indicator)
+    if a.start is None and indicator.kind == "share" and indicator.observation(anchor) is None:
+        raise ValueError(
+            f"{where}.start: {a.indicator!r} is a share with no observation to start from in "
+            f"{anchor}, so the scenario must assume where it starts (a share cannot be simulated "
+            "as an index of its growth: it is bounded by 0 and 1) — add start = {dist = ..., "
+            "low = ..., high = ...}"
+        )
     if anchor >= sc.end_year:
         raise ValueError(
             f"{where}: {a.indicator!r} starts in {anchor}, not before the scenario's end_year "

@@ -264,7 +264,8 @@ def _growth_summaries(plan: TargetPlan, g_T, x_T):
                 required = cagr(plan.start_value, k, years)
         else:
             required = np.nan
-        gaps = vals - t.value if pp else vals / t.value - 1  # monotone: quantiles map over
+        with np.errstate(over="ignore"):  # a value beyond float range: its gap is inf
+            gaps = vals - t.value if pp else vals / t.value - 1  # monotone: quantiles map over
     else:
         lo, hi = t.bounds
         required = hi if t.judged == "<=" else lo  # a band: its lower end

@@ -180,8 +180,12 @@ def block_bytes(model: Model, *, method: str, track_max: bool, n_targets: int = 
     if method == "qmc":
         draws += model.dimension * BLOCK * 8 + (h1 * k) * BLOCK * (8 + item)
     derived = len(model.derived) * h1 * BLOCK * 8
-    targets = n_targets * 3 * h1 * BLOCK * 8
-    return states + params + draws + derived + targets
+    # a walking growth's steps (float32) and a common shock's normals, uniforms and values
+    extra = len(model.walk_rows) * h1 * BLOCK * 4 + (3 * h1 * BLOCK * 8 if model.common else 0)
+    # each target's per-path sums and the value and growth samples kept for its quantiles (a
+    # few vectors of a block), and one year-by-path scratch
+    targets = n_targets * 4 * BLOCK * 8 + (h1 * BLOCK * 8 if n_targets else 0)
+    return states + params + draws + derived + extra + targets
 
 
 def check_memory(
