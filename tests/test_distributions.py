@@ -39,3 +39,31 @@ def test_shifted_empirical_moves_every_value():
     d = shifted(Empirical(values=(0.07, 0.09), source="x"), 0.01)
     assert d.values == pytest.approx((0.08, 0.10)) and d.source == "x"
     assert shifted(Fixed(value=0.1), 0.01).value == pytest.approx(0.11)
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        {"dist": "uniform", "low": 0.05, "high": 0.12},
+        {"dist": "triangular", "low": 0.0, "mode": 0.04, "high": 0.08},
+        {"dist": "triangular", "low": 0.0, "mode": 0.0, "high": 0.08},
+        {"dist": "triangular", "low": 0.0, "mode": 0.08, "high": 0.08},
+        {"dist": "normal", "mean": 0.07, "sd": 0.02},
+        {"dist": "studentt", "df": 5.0, "loc": 0.07, "scale": 0.02},
+    ],
+)
+def test_closed_forms_against_scipy(dist):
+    """The closed forms that keep scipy.stats out of reading a study, against scipy.stats."""
+    from pydantic import TypeAdapter
+
+    from hzforecast.distributions import Distribution
+
+    d = TypeAdapter(Distribution).validate_python(dist)
+    frozen = d._frozen()
+    u = np.linspace(1e-9, 1 - 1e-9, 2001)
+    np.testing.assert_allclose(d.ppf(u), frozen.ppf(u), rtol=1e-10, atol=1e-13)
+    x = np.linspace(-0.1, 0.2, 2001)
+    np.testing.assert_allclose(d.cdf(x), frozen.cdf(x), rtol=1e-10, atol=1e-13)
+    assert d.mean() == pytest.approx(float(frozen.mean()), rel=1e-12)
+    lo, hi = frozen.support()
+    assert d.support() == (pytest.approx(lo), pytest.approx(hi))

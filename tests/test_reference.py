@@ -236,3 +236,21 @@ def test_reference_growth_plot(panel):
     assert median[-1] == pytest.approx(np.median(wide.loc[2018] / wide.loc[2017] - 1), rel=1e-9)
     with pytest.raises(ValueError, match="is a rate"):
         plot.reference_growth(panel, "gdp_real_index")
+
+
+def test_shipped_priors_are_the_computed_ones():
+    """Every prior shipped for reading study files fast equals a fresh estimate (the optimiser
+    is deterministic; across machines BLAS may move the last digits)."""
+    import dataclasses
+
+    from hzforecast import reference
+
+    fresh = reference.builtin_priors("china-provinces")
+    shipped = reference._shipped_priors("china-provinces")
+    assert sorted(shipped) == sorted(fresh)
+    for key, p in fresh.items():
+        s = shipped[key]
+        for f in ("mu0", "kappa0", "a0", "b0", "drift_walk"):
+            assert s[f] == pytest.approx(getattr(p, f), rel=1e-6, abs=1e-9), (key, f)
+        assert s["provenance"]["regions"] == list(p.provenance["regions"])
+        assert dataclasses.asdict(p).keys() == s.keys()

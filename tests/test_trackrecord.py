@@ -176,3 +176,35 @@ def test_a_resolved_study_round_trips(tmp_path, jiaozuo):
     hz.write_study(jiaozuo, p)
     again = hz.load_study(p)
     assert again.scenario("track-record") == jiaozuo.scenario("track-record")
+
+
+def test_simple_regression_against_statsmodels():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=40)
+    y = 0.3 - 0.6 * x + rng.normal(scale=0.5, size=40)
+    b0, b1, se = tr._simple_ols(x, y)
+    res = sm.OLS(y, sm.add_constant(x)).fit()
+    assert (b0, b1, se) == pytest.approx((res.params[0], res.params[1], res.bse[1]), rel=1e-10)
+
+
+def test_shipped_models_are_the_computed_ones(record):
+    """The gap models shipped for reading study files fast equal a fresh fit of the record."""
+    import dataclasses
+
+    for alias in tr.INDICATORS:
+        name = tr.INDICATORS[alias]
+        try:
+            fresh = record.fit(alias)
+        except ValueError:
+            continue
+        shipped = tr.builtin_model(alias)
+        a, b = dataclasses.asdict(shipped), dataclasses.asdict(fresh)
+        for k in a:
+            if isinstance(a[k], float) and math.isnan(a[k]):
+                assert math.isnan(b[k]), (name, k)
+            elif isinstance(a[k], str | int):
+                assert a[k] == b[k], (name, k)
+            else:
+                assert a[k] == pytest.approx(b[k], rel=1e-12), (name, k)

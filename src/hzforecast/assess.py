@@ -70,7 +70,6 @@ from ._assess import (
     smoothed_prob,
 )
 from ._engine import (
-    DEFAULT_CHUNK,
     BlockLayout,
     add_derived,
     check_memory,
@@ -108,7 +107,7 @@ _STREAMING_DEFAULTS = {
     "rng": None,
     "method": "mc",
     "n_replicates": 16,
-    "chunk_size": DEFAULT_CHUNK,
+    "chunk_size": None,
     "corrections": "use",
     "precision": "single",
     "executor": None,
@@ -319,7 +318,7 @@ def compare_scenarios(
     method: Literal["mc", "antithetic", "qmc"] = "mc",
     n_replicates: int = 16,
     smoothing: bool = True,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     corrections: Literal["use", "ignore"] = "use",
     precision: Literal["single", "double"] = "single",
     executor: Executor | None = None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import special
 
 __all__ = [
     "prob_level",
@@ -124,6 +124,8 @@ def prob_two_levels(x0, thresholds, *, growth, sigma, years, rho: float) -> floa
         Correlation of the two indicators' yearly shocks (the same indicator at two
         horizons: ``rho=1``).
     """
+    from scipy import stats
+
     z = [-_z_level(x0[i], thresholds[i], growth[i], sigma[i], years[i]) for i in range(2)]
     t1, t2 = years
     c = rho * min(t1, t2) / math.sqrt(t1 * t2)
@@ -159,6 +161,8 @@ def prob_two_levels_common_shock(
     :math:`T(\sigma_k^2 + \lambda_k^2 s^2)` and covariance :math:`T\lambda_1\lambda_2 s^2`;
     the probability is the binomial mixture of the orthant probabilities.
     """
+    from scipy import stats
+
     if not (isinstance(years, int) and years >= 1):
         raise ValueError(f"years: must be a whole number >= 1, got {years!r}")
     var = [years * (sigma[k] ** 2 + loadings[k] ** 2 * sd**2) for k in range(2)]
@@ -186,6 +190,7 @@ def prob_level_uncertain_growth(
     ``growth_dist`` is any distribution of :mod:`hzforecast.distributions`;
     the answer is :math:`\int_0^1 \Phi(z(g(u)))\,du` by adaptive quadrature.
     """
+    from scipy import integrate
 
     def f(u):
         g = float(growth_dist.ppf(np.array([u]))[0])

@@ -34,7 +34,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
-from scipy import stats
 
 __all__ = [
     "Distribution",
@@ -159,7 +158,22 @@ class Uniform(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+    # closed forms (no scipy.stats object: reading a study stays fast)
+    def ppf(self, u):
+        return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
+
+    def cdf(self, x):
+        return np.clip((np.asarray(x, dtype=float) - self.low) / (self.high - self.low), 0, 1)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def support(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
 
 
 class Triangular(_Dist):
@@ -177,8 +191,34 @@ class Triangular(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         scale = self.high - self.low
         return stats.triang(c=(self.mode - self.low) / scale, loc=self.low, scale=scale)
+
+    # closed forms (tests/test_distributions.py checks them against scipy.stats.triang)
+    def ppf(self, u):
+        a, c, b = self.low, self.mode, self.high
+        u = np.asarray(u, dtype=float)
+        fc = (c - a) / (b - a)
+        with np.errstate(invalid="ignore"):
+            lo = a + np.sqrt(u * (b - a) * (c - a))
+            hi = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < fc, lo, hi)
+
+    def cdf(self, x):
+        a, c, b = self.low, self.mode, self.high
+        x = np.clip(np.asarray(x, dtype=float), a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = (x - a) ** 2 / ((b - a) * (c - a)) if c > a else np.zeros_like(x)
+            above = 1 - (b - x) ** 2 / ((b - a) * (b - c)) if b > c else np.ones_like(x)
+        return np.where(x < c, below, above)
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def support(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
 
 
 def _check_truncation(low, high, what):
@@ -201,10 +241,12 @@ class Normal(_Dist):
 
     @model_validator(mode="after")
     def _check(self):
+        from scipy import special
+
         _check_truncation(self.low, self.high, "normal")
         a = -math.inf if self.low is None else (self.low - self.mean_) / self.sd
         b = math.inf if self.high is None else (self.high - self.mean_) / self.sd
-        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-12:
+        if special.ndtr(b) - special.ndtr(a) < 1e-12:
             raise ValueError(
                 f"normal: truncation [{self.low}, {self.high}] leaves no probability mass "
                 f"for mean={self.mean_}, sd={self.sd}"
@@ -213,11 +255,38 @@ class Normal(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         if self.low is None and self.high is None:
             return stats.norm(loc=self.mean_, scale=self.sd)
         a = -np.inf if self.low is None else (self.low - self.mean_) / self.sd
         b = np.inf if self.high is None else (self.high - self.mean_) / self.sd
         return stats.truncnorm(a, b, loc=self.mean_, scale=self.sd)
+
+    def _untruncated(self) -> bool:
+        return self.low is None and self.high is None
+
+    def ppf(self, u):
+        if not self._untruncated():
+            return super().ppf(u)
+        from scipy import special
+
+        return self.mean_ + self.sd * special.ndtri(np.asarray(u, dtype=float))
+
+    def cdf(self, x):
+        if not self._untruncated():
+            return super().cdf(x)
+        from scipy import special
+
+        return special.ndtr((np.asarray(x, dtype=float) - self.mean_) / self.sd)
+
+    def mean(self) -> float:
+        return self.mean_ if self._untruncated() else super().mean()
+
+    def support(self) -> tuple[float, float]:
+        if self._untruncated():
+            return -math.inf, math.inf
+        return super().support()
 
 
 class LogNormal(_Dist):
@@ -236,6 +305,8 @@ class LogNormal(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         base = stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
         if self.low is None and self.high is None:
             return base
@@ -264,6 +335,8 @@ class Pert(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         r = self.high - self.low
         a = 1 + self.lamb * (self.mode - self.low) / r
         b = 1 + self.lamb * (self.high - self.mode) / r
@@ -288,10 +361,39 @@ class StudentT(_Dist):
         return self
 
     def _frozen(self):
+        from scipy import stats
+
         base = stats.t(self.df, loc=self.loc, scale=self.scale)
         if self.low is None and self.high is None:
             return base
         return _Truncated(base, self.low, self.high)
+
+    def _untruncated(self) -> bool:
+        return self.low is None and self.high is None
+
+    def ppf(self, u):
+        if not self._untruncated():
+            return super().ppf(u)
+        from scipy import special
+
+        return self.loc + self.scale * special.stdtrit(self.df, np.asarray(u, dtype=float))
+
+    def cdf(self, x):
+        if not self._untruncated():
+            return super().cdf(x)
+        from scipy import special
+
+        return special.stdtr(self.df, (np.asarray(x, dtype=float) - self.loc) / self.scale)
+
+    def mean(self) -> float:
+        if not self._untruncated():
+            return super().mean()
+        return self.loc if self.df > 1 else math.nan
+
+    def support(self) -> tuple[float, float]:
+        if self._untruncated():
+            return -math.inf, math.inf
+        return super().support()
 
 
 class _Truncated:

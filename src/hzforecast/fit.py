@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from ._fitting import (
     CANDIDATES,
@@ -218,6 +217,8 @@ def _long_prior(years, values, kind) -> GrowthPrior:
 def _fit_candidates(name, kind, years, values, model, prior, notes, regular, seq):
     """statsmodels candidates, or the rolling-origin choice among all four ("auto")."""
     from dataclasses import replace
+
+    from scipy import stats
 
     from . import scores
 

@@ -556,11 +556,69 @@ def resolve_study(raw: dict) -> dict:
     return out
 
 
+#: The built-in panels' priors as of their last year, shipped so that reading a study does not
+#: re-estimate them (half a second each); :func:`write_builtin_priors` regenerates the file and
+#: tests/test_reference.py recomputes every entry and compares.
+PRIORS_FILE = "priors-{name}.json"
+
+
 @lru_cache(maxsize=256)
 def _builtin_prior(name: str, indicator: str, until: int) -> GrowthPrior:
-    """A built-in panel's prior (the shipped data never change, so each is estimated once per
-    process: reading the Jiaozuo study a second time takes milliseconds, not a second)."""
+    """A built-in panel's prior: the shipped one where there is one, else estimated (once per
+    process: the shipped data never change)."""
+    entry = _shipped_priors(name).get(f"{indicator}@{until}")
+    if entry is not None:
+        return GrowthPrior(**entry)
     return prior(_builtin_panel(name), indicator, until=until)
+
+
+@lru_cache(maxsize=8)
+def _shipped_priors(name: str) -> dict:
+    import json
+
+    f = resources.files("hzforecast") / "data" / "reference" / PRIORS_FILE.format(name=name)
+    if not f.is_file():
+        return {}
+    return json.loads(f.read_text(encoding="utf-8"))["priors"]
+
+
+def builtin_priors(name: str = "china-provinces") -> dict:
+    """Every indicator's prior from a built-in panel as of its last year, computed now:
+    ``{"indicator@year": GrowthPrior}`` (what :func:`write_builtin_priors` ships)."""
+    panel = _builtin_panel(name)
+    last = int(panel.data["year"].max())
+    out = {}
+    for ind in sorted(panel.indicators["indicator"]):
+        try:
+            out[f"{ind}@{last}"] = prior(panel, ind, until=last)
+        except PanelError:
+            continue
+    return out
+
+
+def write_builtin_priors(name: str = "china-provinces", path=None) -> str:
+    """Regenerate the shipped priors of a built-in panel (a maintainer's step after the data
+    change): ``python -c "from hzforecast import reference; reference.write_builtin_priors()"``.
+    """
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from ._files import atomic_write
+
+    entries = {}
+    for key, p in builtin_priors(name).items():
+        d = dataclasses.asdict(p)
+        d["provenance"] = json.loads(json.dumps(p.provenance, default=list))
+        entries[key] = d
+    target = (
+        Path(path)
+        if path
+        else Path(__file__).parent / "data" / "reference" / (PRIORS_FILE.format(name=name))
+    )
+    text = json.dumps({"panel": name, "priors": entries}, ensure_ascii=False, indent=1)
+    atomic_write(target, text + "\n")
+    return str(target)
 
 
 @lru_cache(maxsize=8)
@@ -579,9 +637,9 @@ def _track_record(sc: dict, targets: dict, where: str, cache: dict) -> dict:
     )
     if not uses:
         return sc
-    from .trackrecord import builtin_record, resolve_scenario
+    from .trackrecord import resolve_scenario
 
-    return resolve_scenario(sc, targets, where, builtin_record())
+    return resolve_scenario(sc, targets, where)
 
 
 def _resolved(a: dict, g: dict, sc: dict, indicators: dict, where: str, cache: dict) -> dict:

@@ -26,7 +26,7 @@ Hyndman, R. J. & Koehler, A. B. (2006). Another look at measures of forecast acc
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "brier",
@@ -92,6 +92,8 @@ def winkler(actual, lower, upper, *, level: float) -> float:
 
 def crps_normal(y, mu, sigma):
     r"""CRPS of N(mu, sigma²) at y: σ[z(2Φ(z) − 1) + 2φ(z) − 1/√π], z = (y − μ)/σ."""
+    from scipy import stats
+
     y, mu, sigma = np.asarray(y, float), np.asarray(mu, float), np.asarray(sigma, float)
     if np.any(sigma <= 0):
         raise ValueError("sigma: must be positive")
@@ -120,6 +122,8 @@ def crps_t(y, df, loc=0.0, scale=1.0):
 
     scale·[z(2F(z) − 1) + 2f(z)(ν + z²)/(ν − 1) − 2√ν B(½, ν − ½) / ((ν − 1) B(½, ν/2)²)].
     """
+    from scipy import stats
+
     y, df = np.asarray(y, float), np.asarray(df, float)
     loc, scale = np.asarray(loc, float), np.asarray(scale, float)
     if np.any(df <= 1):

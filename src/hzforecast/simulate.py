@@ -64,7 +64,6 @@ import numpy as np
 
 from ._engine import (
     BLOCK,
-    DEFAULT_CHUNK,
     METHODS,
     PRECISIONS,
     Block,
@@ -244,7 +243,7 @@ def simulate(
     rng=None,
     method: Method = "mc",
     n_replicates: int = 16,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     corrections: Literal["use", "ignore"] = "use",
     precision: Literal["single", "double"] = "single",
     executor: Executor | None = None,
@@ -264,8 +263,9 @@ def simulate(
     method : {"mc", "antithetic", "qmc"}
     n_replicates : int
         Independent scramblings for ``"qmc"`` (a power of two, default 16).
-    chunk_size : int
-        Paths per task (a multiple of :data:`BLOCK`); bounds memory of workers.
+    chunk_size : int, optional
+        Paths per task (a multiple of :data:`BLOCK`); bounds memory of workers. Default:
+        about four tasks per worker of an executor, at most 16 blocks.
     corrections : {"use", "ignore"}
         Start from a study's corrected alternatives (default) or from stated figures.
     precision : {"single", "double"}

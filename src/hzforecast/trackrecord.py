@@ -92,11 +92,53 @@ def load():
     return TrackRecord(plans, macro)
 
 
-@lru_cache(maxsize=1)
-def builtin_record() -> TrackRecord:
-    """The shipped record, read once per process (for resolving study files; :func:`load`
-    gives a fresh copy to work with)."""
-    return load()
+#: The gap models of the shipped record, as :func:`write_builtin_models` computed them, so that
+#: reading a study that uses the record needs neither pandas nor the CSV (tests recompute them).
+MODELS_FILE = "trackrecord-models.json"
+
+
+@lru_cache(maxsize=16)
+def builtin_model(indicator: str) -> TrackRecordModel:
+    """The shipped record's gap model of an indicator (all years)."""
+    import json
+
+    name = indicator_name(indicator)
+    f = resources.files("hzforecast") / "data" / "reference" / MODELS_FILE
+    if f.is_file():
+        entry = json.loads(f.read_text(encoding="utf-8"))["models"].get(name)
+        if entry is not None:
+            return TrackRecordModel(
+                **{
+                    **entry,
+                    "years": tuple(entry["years"]),
+                    "residuals": tuple(entry["residuals"]),
+                    "gaps": tuple(entry["gaps"]),
+                    "gap_years": tuple(entry["gap_years"]),
+                    "year_means": {int(k): v for k, v in entry["year_means"].items()},
+                }
+            )
+    return load().fit(name)
+
+
+def write_builtin_models(path=None) -> str:
+    """Regenerate the shipped gap models (a maintainer's step after the record changes)."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from ._files import atomic_write
+
+    record = load()
+    models = {}
+    for alias in INDICATORS:
+        try:
+            models[INDICATORS[alias]] = dataclasses.asdict(record.fit(alias))
+        except ValueError:
+            continue  # too few targets with outcomes
+    target = Path(path) if path else Path(__file__).parent / "data" / "reference" / MODELS_FILE
+    text = json.dumps({"source": SOURCE, "models": models}, ensure_ascii=False, indent=1)
+    atomic_write(target, text + "\n")
+    return str(target)
 
 
 def indicator_name(indicator: str) -> str:
@@ -206,8 +248,6 @@ class TrackRecord:
 
     def fit(self, indicator: str, *, exclude_years=()) -> TrackRecordModel:
         """The gap model for one indicator, fitted on every year but ``exclude_years``."""
-        import statsmodels.api as sm
-
         name = indicator_name(indicator)
         d = self.usable(name)
         d = d[~d["year"].isin(list(exclude_years))]
@@ -224,11 +264,10 @@ class TrackRecord:
         resid = gaps - intercept
         mean_amb = float(np.mean(amb[ok])) if ok.any() else 0.0
         if ok.sum() >= 10:
-            res = sm.OLS(gaps[ok], sm.add_constant(amb[ok] - mean_amb)).fit()
-            slope_se = float(res.bse[1])
-            if abs(res.tvalues[1]) >= T_KEEP:
-                slope = float(res.params[1])
-                intercept = float(res.params[0])
+            b0, b1, se1 = _simple_ols(amb[ok] - mean_amb, gaps[ok])
+            slope_se = se1
+            if abs(b1 / se1) >= T_KEEP:
+                slope, intercept = b1, b0
                 # rows without a known ambition are placed at the mean ambition
                 resid = gaps - intercept - slope * np.where(ok, amb - mean_amb, 0.0)
         tau = _tau_of(d)
@@ -354,6 +393,19 @@ def _tau_of(d) -> float:
     return math.sqrt(max(var_means - noise, 0.0))
 
 
+def _simple_ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Intercept, slope and the slope's standard error of y on x by least squares (the
+    closed form of a simple regression; tests check it against statsmodels' OLS)."""
+    n = x.size
+    xm, ym = float(np.mean(x)), float(np.mean(y))
+    sxx = float(np.sum((x - xm) ** 2))
+    b1 = float(np.sum((x - xm) * (y - ym))) / sxx
+    b0 = ym - b1 * xm
+    resid = y - b0 - b1 * x
+    s2 = float(np.sum(resid**2)) / (n - 2)
+    return b0, b1, math.sqrt(s2 / sxx)
+
+
 def _brier(p, met) -> float:
     p = np.asarray(p, dtype=float)
     return float(np.mean((p - met) ** 2))
@@ -440,13 +492,12 @@ _FROM_TR = ("volatility", "volatility_df", "growth_walk", "growth_scale", "start
 
 def resolve_scenario(sc: dict, targets: dict, where: str, record=None) -> dict:
     """A scenario with every ``growth = { from = "track-record", ... }`` resolved (see
-    :func:`resolve_growth`)."""
+    :func:`resolve_growth`), from ``record`` or, by default, the shipped record's models."""
     out = dict(sc)
     new = []
     for j, a in enumerate(sc["assumptions"]):
         g = a.get("growth") if isinstance(a, dict) else None
         if isinstance(g, dict) and g.get("from") == "track-record":
-            record = record or load()
             a = resolve_growth(a, g, sc, targets, f"{where}.assumptions[{j}].growth", record)
         new.append(a)
     out["assumptions"] = new
@@ -497,7 +548,7 @@ def resolve_growth(a: dict, g: dict, sc: dict, targets: dict, where: str, record
     amb = g.get("ambition")
     if amb is not None and (isinstance(amb, bool) or not isinstance(amb, int | float)):
         raise ValueError(f"{where}.ambition: expected a number of percentage points, got {amb!r}")
-    m = record.fit(name)
+    m = record.fit(name) if record is not None else builtin_model(name)
     dist = m.outcome(float(low), amb)
     out = {k: v for k, v in a.items() if k != "growth"}
     out.update(

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from ._rng import as_seed_sequence
 from .assess import assess, path_outcomes
@@ -169,6 +168,8 @@ def required_growth(
         Unknown lever, a probability outside (0, 1), a lever that does not move P, or a
         probability no lever value in ``search`` reaches (the message gives the best found).
     """
+    from scipy import optimize
+
     if not (isinstance(probability, int | float) and 0 < probability < 1):
         raise ValueError(f"probability: must be in (0, 1), got {probability!r}")
     t = study.target(target) if isinstance(target, str) else target

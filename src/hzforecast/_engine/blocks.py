@@ -281,7 +281,7 @@ def run_blocks(
     seq: np.random.SeedSequence,
     fn,
     *,
-    chunk_size: int,
+    chunk_size: int | None = None,
     executor: Executor | None = None,
     progress=None,
     derived: bool = True,
@@ -293,6 +293,14 @@ def run_blocks(
     few chunks are in flight at a time) or run here; the numbers do not depend on either.
     ``fn`` must be picklable to go to a process pool; what it returns is what travels back.
     """
+    workers = 1
+    if executor is not None:
+        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+    if chunk_size is None:  # to the work: about four chunks per worker, at most DEFAULT_CHUNK
+        per = DEFAULT_CHUNK // BLOCK
+        if executor is not None:
+            per = max(1, min(per, -(-layout.n_blocks // (4 * workers))))
+        chunk_size = per * BLOCK
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
         raise TypeError(f"chunk_size: expected an int, got {type(chunk_size).__name__}")
     if chunk_size < BLOCK or chunk_size % BLOCK:
@@ -313,7 +321,6 @@ def run_blocks(
                 if progress is not None:
                     progress.update(sum(b.n for b in ch))
         return
-    workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
     pending: deque = deque()
     for ch in chunks:
         pending.append(

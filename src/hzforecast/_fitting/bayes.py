@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .base import Scale, check_horizon
 
@@ -389,6 +389,8 @@ class FitResult(Scale):
             predictive does not exist; ``mean`` is that of the log-normal with the same
             location and variance (NaN when df ≤ 2).
         """
+        from scipy import stats
+
         check_horizon(horizon, self.last_year)
         loc, scale, df = self.predictive(np.arange(1, horizon + 1))
 
@@ -423,6 +425,8 @@ class FitResult(Scale):
         year by year a drift change (variance qσ²) and a shock (σ²); column 0 is the last
         observation.
         """
+        from scipy import stats
+
         from .._rng import as_seed_sequence
 
         check_horizon(horizon, self.last_year)
@@ -518,6 +522,8 @@ class FitResult(Scale):
 
 def _logit_t_mean(loc, scale, df):
     """E[expit(T)] for T ~ t(df, loc, scale), averaged over 2000 predictive quantiles."""
+    from scipy import stats
+
     u = (np.arange(2000) + 0.5) / 2000
     q = stats.t.ppf(u, df)
     locs, scales = np.atleast_1d(loc), np.atleast_1d(scale)
@@ -556,8 +562,8 @@ def _diagnose(post: _Posterior, prior: GrowthPrior, n_inc: int, transform: str):
     if n_inc >= 3 and prior.a0 > 1:
         # the residual variance against the prior's: F(k-1, 2a0) under the prior
         f = (post.quad / (n_inc - 1)) / (prior.b0 / prior.a0)
-        p_hi = stats.f.sf(f, n_inc - 1, 2 * prior.a0)
-        p_lo = stats.f.cdf(f, n_inc - 1, 2 * prior.a0)
+        p_hi = float(special.fdtrc(n_inc - 1, 2 * prior.a0, f))  # F distribution's tails
+        p_lo = float(special.fdtr(n_inc - 1, 2 * prior.a0, f))
         if min(p_hi, p_lo) < 0.01:
             data_sigma = math.sqrt(post.quad / (n_inc - 1))
             conflict["sigma"] = {"data": data_sigma, "prior": prior.sigma, "p": min(p_hi, p_lo)}

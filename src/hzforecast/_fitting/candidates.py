@@ -26,7 +26,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from .base import Scale, check_horizon
 
@@ -113,6 +112,7 @@ def _uc(z, horizon, gen, seq):
 
 
 def _theta(z, horizon, gen, seq):
+    from scipy import stats
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     with warnings.catch_warnings():
