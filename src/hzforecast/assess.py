@@ -246,10 +246,7 @@ def _assess_streaming(
     precision,
     executor,
 ) -> Assessment:
-    if scenario is None:
-        raise ValueError(
-            f"scenario: required when assessing a study (have {[s.id for s in study.scenarios]})"
-        )
+    scenario = study.scenario_id(scenario)  # None: the study's default scenario
     seq = as_seed_sequence(rng)
     layout = layout_for(n_paths, method, n_replicates)
     _check_enough_paths(n_paths)

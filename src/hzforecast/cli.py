@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--target", required=True)
     s.add_argument("--probability", type=float, default=0.8)
     s.add_argument("--lever", default=None, help="default: the target's indicator .growth")
-    s.add_argument("--scenario", default="baseline")
+    s.add_argument("--scenario", default=None, help="default: the study's default scenario")
     s.add_argument("--paths", type=_positive_int, default=2**15)
     s.add_argument("--seed", type=_seed, default=20190128)
 
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("study")
     s.add_argument("--target", required=True, help="a target or a target group")
     s.add_argument("--method", choices=["tornado", "sobol"], default="tornado")
-    s.add_argument("--scenario", default="baseline")
+    s.add_argument("--scenario", default=None, help="default: the study's default scenario")
     s.add_argument(
         "--paths",
         type=_positive_int,
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("discover", help="PRIM: conditions under which a group is met")
     s.add_argument("study")
     s.add_argument("--group", required=True, help="a target group (or a single target)")
-    s.add_argument("--scenario", default="baseline")
+    s.add_argument("--scenario", default=None, help="default: the study's default scenario")
     s.add_argument("--paths", type=_positive_int, default=2**15)
     s.add_argument("--seed", type=_seed, default=20190128)
     s.add_argument("--min-density", type=float, default=0.8)
@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # no command: the usage, as --help gives it
+        build_parser().print_help()
+        return 0
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one line (or --help / --version)
@@ -189,10 +193,20 @@ def _dispatch(args) -> int:
         print(study.summary(lang=args.lang))
         return 0
     if args.command == "audit":
-        print(study.audit())
-        return 0
+        found = study.audit()
+        print(found)
+        # an ERROR finding is a figure that cannot be right: exit 1, as a linter does
+        return 1 if any(f.severity == "error" for f in found.findings) else 0
     if args.command == "run":
         return _run(study, args)
+    if args.command in ("whatif", "sensitivity", "discover"):
+        given = args.scenario is not None
+        args.scenario = study.scenario_id(args.scenario)
+        sc = study.scenario(args.scenario)
+        print(
+            f"Scenario {sc.id!r} ({sc.name_en})"
+            + ("" if given else " — the study's default; choose another with --scenario")
+        )
     if args.command == "whatif":
         from .whatif import required_growth
 

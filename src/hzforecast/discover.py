@@ -40,6 +40,26 @@ class PrimResult:
     x: np.ndarray
     y: np.ndarray
 
+    def __repr__(self) -> str:
+        i = self.choose()
+        which = (
+            "the box with density ≥ 80% and the most coverage"
+            if self.trajectory[i].density >= 0.8
+            else "no box reaches a density of 80%; the last"
+        )
+        return (
+            f"<PrimResult: {len(self.trajectory)} boxes over {len(self.names)} inputs, "
+            f"{self.x.shape[0]:,} paths; {which} (step {i}): {self.rules(i)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        i = self.choose()
+        return f"<p>{escape(self.rules(i))} (step {i})</p>" + self.to_frame().to_html(
+            index=False, float_format=lambda v: f"{v:.3f}"
+        )
+
     def box(self, i: int = -1) -> PrimBox:
         return self.trajectory[i]
 
@@ -160,7 +180,7 @@ def discover(
     study,
     group_or_target: str,
     *,
-    scenario: str = "baseline",
+    scenario: str | None = None,
     n_paths: int = 2**15,
     rng=0,
     alpha: float = 0.05,
@@ -169,6 +189,7 @@ def discover(
 ) -> PrimResult:
     """PRIM over a scenario's per-path draws (growth, assumed starts) with "the target — or
     every target of the group — met in its year" as the outcome of each path."""
+    scenario = study.scenario_id(scenario)
     from .assess import path_outcomes
     from .simulate import simulate
 

@@ -102,6 +102,12 @@ class SobolResult:
             }
         ).sort_values("total", ascending=False, ignore_index=True)
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
     def __str__(self) -> str:
         lines = [f"Sobol' indices (Jansen; N = {self.n_base}, bootstrap 95% intervals)"]
         for _, r in self.to_frame().iterrows():
@@ -210,7 +216,7 @@ def sobol_indices(
     study,
     target: str,
     *,
-    scenario: str = "baseline",
+    scenario: str | None = None,
     n_base: int = 2**10,
     rng=None,
     n_boot: int = 200,
@@ -224,6 +230,7 @@ def sobol_indices(
     yearly shock integrated analytically), so the analysis has no shock noise; the
     target must be on a simulated indicator (not a derived one).
     """
+    scenario = study.scenario_id(scenario)
     from ._assess import group_plans, plan_targets, probability_given_parameters
     from ._engine import compile_model, ppf
 

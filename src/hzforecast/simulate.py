@@ -238,7 +238,7 @@ def _copy_block(state: BlockState):
 def simulate(
     study: Study,
     *,
-    scenario: str,
+    scenario: str | None = None,
     n_paths: int = 100_000,
     rng=None,
     method: Method = "mc",
@@ -254,8 +254,9 @@ def simulate(
     Parameters
     ----------
     study : Study
-    scenario : str
-        Id of one of the study's scenarios.
+    scenario : str, optional
+        Id of one of the study's scenarios; default: the study's ``default_scenario``, else
+        its first.
     n_paths : int
         Number of paths (a power of two for ``method="qmc"``; even for antithetic).
     rng : None, int, SeedSequence or Generator
@@ -297,6 +298,7 @@ def simulate(
     """
     seq = as_seed_sequence(rng)
     layout = layout_for(n_paths, method, n_replicates)
+    scenario = study.scenario_id(scenario)
     model = compile_model(study, scenario, corrections=corrections, precision=precision)
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     check_memory(model, method=method, workers=workers, keep_paths=int(n_paths))

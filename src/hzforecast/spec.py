@@ -969,10 +969,18 @@ class Study(_Spec):
     targets: tuple[Target, ...] = Field(default=(), max_length=5000)
     groups: tuple[TargetGroup, ...] = Field(default=(), max_length=1000)
     scenarios: tuple[Scenario, ...] = Field(default=(), max_length=100)
+    default_scenario: Id | None = None
 
     @model_validator(mode="after")
     def _cross_references(self):
         _unique_ids(self.sources, "sources")
+        if self.default_scenario is not None and self.default_scenario not in {
+            s.id for s in self.scenarios
+        }:
+            raise ValueError(
+                f"default_scenario: unknown scenario {self.default_scenario!r} "
+                f"(have {[s.id for s in self.scenarios]})"
+            )
         _unique_ids(self.indicators, "indicators")
         _unique_ids(self.targets, "targets")
         _unique_ids(self.groups, "groups")
@@ -1108,6 +1116,22 @@ class Study(_Spec):
             if g.id == id:
                 return g
         raise KeyError(f"group: unknown id {id!r} (known: {[g.id for g in self.groups]})")
+
+    @property
+    def default_scenario_id(self) -> str:
+        """The scenario a tool uses when none is named: ``default_scenario``, else the first."""
+        if self.default_scenario is not None:
+            return self.default_scenario
+        if not self.scenarios:
+            raise KeyError(f"scenario: study {self.id!r} has no scenarios")
+        return self.scenarios[0].id
+
+    def scenario_id(self, scenario: str | None) -> str:
+        """``scenario`` checked, or the default scenario when it is None."""
+        if scenario is None:
+            return self.default_scenario_id
+        self.scenario(scenario)
+        return scenario
 
     def scenario(self, id: str) -> Scenario:
         for s in self.scenarios:

@@ -116,6 +116,10 @@ class GoalSeekResult:
     evaluations: int
     n_paths: int
     method: str
+    scenario: str = ""
+
+    def __repr__(self) -> str:
+        return f"<GoalSeekResult {self}>"
 
     def __str__(self) -> str:
         name = self.lever.rsplit(".", 1)[1]
@@ -125,7 +129,8 @@ class GoalSeekResult:
         return (
             f"{self.target}: P(reach) = {self.probability:.0%} needs {self.lever} = "
             f"{fmt(self.value)} (Monte Carlo error {err}), against {fmt(self.baseline_value)}"
-            f" in the scenario (P = {self.baseline_p:.3f}); bracket [{fmt(self.bracket[0])}, "
+            f" in scenario {self.scenario!r} (P = {self.baseline_p:.3f}); bracket "
+            f"[{fmt(self.bracket[0])}, "
             f"{fmt(self.bracket[1])}]; reaching the threshold exactly takes "
             f"{self.required_cagr:.2%} a year; {self.evaluations} simulations of "
             f"{self.n_paths:,} paths ({self.method})"
@@ -138,7 +143,7 @@ def required_growth(
     *,
     probability: float = 0.8,
     lever: str | None = None,
-    scenario: str = "baseline",
+    scenario: str | None = None,
     n_paths: int = 2**14,
     rng=0,
     method: str = "qmc",
@@ -168,6 +173,7 @@ def required_growth(
         Unknown lever, a probability outside (0, 1), a lever that does not move P, or a
         probability no lever value in ``search`` reaches (the message gives the best found).
     """
+    scenario = study.scenario_id(scenario)
     from scipy import optimize
 
     if not (isinstance(probability, int | float) and 0 < probability < 1):
@@ -266,6 +272,7 @@ def required_growth(
         evaluations=count,
         n_paths=n_paths,
         method=method,
+        scenario=scenario,
     )
 
 
@@ -318,7 +325,7 @@ def tornado(
     study: Study,
     targets=None,
     *,
-    scenario: str = "baseline",
+    scenario: str | None = None,
     n_paths: int = 2**14,
     rng=0,
     method: str = "qmc",
@@ -335,6 +342,7 @@ def tornado(
         the low/high quantile), ``swing = p_high − p_low``, ``p_base``, the two assumption
         values; sorted by target, then by the size of the swing.
     """
+    scenario = study.scenario_id(scenario)
     import pandas as pd
 
     seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
@@ -387,7 +395,7 @@ def stress(
     *,
     assumption: str,
     band=(0.0, 0.1),
-    scenario: str = "baseline",
+    scenario: str | None = None,
     n_paths: int = 2**16,
     rng=0,
     executor=None,
@@ -404,6 +412,7 @@ def stress(
         ``p`` (conditional P(in year)), ``se``, ``n`` (paths in the band), ``p_all``, and the
         band's lever values.
     """
+    scenario = study.scenario_id(scenario)
     lo_q, hi_q = band
     if not 0 <= lo_q < hi_q <= 1:
         raise ValueError(f"band: need 0 <= low < high <= 1, got {band}")

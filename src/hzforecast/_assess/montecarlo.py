@@ -83,6 +83,17 @@ class Estimate:
     count: int | None
     estimator: str
 
+    def __repr__(self) -> str:
+        how = {"indicator": "counted", "smoothed": "smoothed", "exact": "exact"}.get(
+            self.estimator, self.estimator
+        )
+        if self.estimator == "exact":
+            return f"Estimate({self.value:g}, exact)"
+        return (
+            f"Estimate({self.text()}, 95% interval [{self.low:.4g}, {self.high:.4g}], {how}, "
+            f"{self.n:,} paths)"
+        )
+
     @property
     def bound(self) -> str | None:
         """``"<"`` when no path met it, or every path's conditional probability rounded to 0

@@ -175,6 +175,22 @@ class TargetResult:
     def id(self) -> str:
         return self.target.id
 
+    def __repr__(self) -> str:
+        t = self.target
+        head = f"<TargetResult {t.id}: {t.describe(self.unit if t.measure == 'level' else '')}"
+        head += f" in {t.year}"
+        if not self.assessable:
+            return f"{head} — not assessable: {self.reason}>"
+        return (
+            f"{head} — P(in year) {self.p_in_year.text()}, P(by year) {self.p_by_year.text()}, "
+            f"{self.status}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<code>{escape(repr(self))}</code>"
+
     @property
     def status(self) -> str:
         """From the probability that the target holds in its year: ``likely`` (≥ 0.8),
@@ -201,6 +217,16 @@ class GroupResult:
     p_all_in_year: Estimate | None
     p_all_by_year: Estimate | None
     group: TargetGroup | None = None
+
+    def __repr__(self) -> str:
+        rule = self.group.describe() if self.group is not None else "all met"
+        head = f"<GroupResult {self.group_id} ({rule})"
+        if not self.assessable:
+            return f"{head} — not assessable: {self.reason}>"
+        return (
+            f"{head} — P(in year) {self.p_all_in_year.text()}, P(by year) "
+            f"{self.p_all_by_year.text()}, {self.status}>"
+        )
 
     @property
     def status(self) -> str:

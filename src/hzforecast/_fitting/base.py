@@ -21,6 +21,13 @@ __all__ = [
 MIN_REGULAR = 10
 
 
+class Summary(str):
+    """A multi-line text that shows as itself in a notebook (not as a quoted string)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 class InsufficientDataError(ValueError):
     """Too little data for the requested fit (the message says what is needed)."""
 

@@ -46,7 +46,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from .base import Scale, check_horizon
+from .base import Scale, Summary, check_horizon
 
 __all__ = [
     "DEFAULT_LONG_PRIOR_PARAMS",
@@ -482,7 +482,7 @@ class FitResult(Scale):
             f"  prior: {self.prior.describe()}",
         ]
         lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def __str__(self) -> str:
         return self.summary()

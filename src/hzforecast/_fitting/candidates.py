@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import Scale, check_horizon
+from .base import Scale, Summary, check_horizon
 
 __all__ = ["CANDIDATES", "CandidateError", "SampleFitResult", "sample_candidate"]
 
@@ -195,7 +195,7 @@ class SampleFitResult(Scale):
             f"{len(self.years)} observations {self.years[0]}–{self.years[-1]}"
         ]
         lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def to_assumption(self, **kwargs):
         raise ValueError(
