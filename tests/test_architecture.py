@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hzforecast"
 #: and the layers below it, never above.
 LAYERS = {
     "spec": [
-        "_rng", "_scales", "_files", "_progress", "figures", "distributions", "spec",
+        "_rng", "_scales", "_words", "_files", "_progress", "figures", "distributions", "spec",
         "_study_text", "audit", "closedform", "scores",
     ],
     "fit": ["_fitting", "fit", "reference", "trackrecord", "io", "backtest", "batch"],

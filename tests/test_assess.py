@@ -618,8 +618,9 @@ def test_unknown_target_and_scenario(jiaozuo):
         hz.assess(jiaozuo, ["nope"], scenario="baseline", n_paths=100, rng=1)
     with pytest.raises(SimulationError, match=r"scenario: unknown id 'worst'"):
         hz.assess(jiaozuo, scenario="worst", n_paths=100, rng=1)
-    with pytest.raises(ValueError, match=r"scenario: required when assessing a study"):
-        hz.assess(jiaozuo, n_paths=100, rng=1)
+    # no scenario named: the study's default (its first, here)
+    res = hz.assess(jiaozuo, ["mengniu-2019"], n_paths=128, rng=1)
+    assert res.scenario_id == jiaozuo.default_scenario_id == "baseline"
 
 
 def test_observed_target_is_evaluated_not_forecast(doc):

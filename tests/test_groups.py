@@ -187,4 +187,4 @@ def test_share_growth_is_in_percentage_points(doc):
     assert r.growth_unit == "pp"
     assert r.required_growth == pytest.approx((0.25 - 0.2) / 5)
     assert r.anticipated_growth == pytest.approx((r.value_quantiles[0.5] - 0.2) / 5)
-    assert "pp/yr" in str(res)
+    assert "+1.00pp" in str(res)  # (0.25 − 0.20)/5 a year, compact in the terminal

@@ -402,9 +402,22 @@ def test_assumed_start_for_a_share_must_be_a_share(doc):
     doc["scenarios"][0]["assumptions"][1]["start"] = {"dist": "uniform", "low": 0.5, "high": 1.5}
     with pytest.raises(
         StudyFileError,
-        match=r"assumptions\[1\]\.start \(upper end 1\.5\): share "
-        r"indicator value must be a fraction",
+        match=r"assumptions\[1\]\.start: a share's starting value must stay strictly between 0 "
+        r"and 1 .*reaches \[0\.5, 1\.5\]",
     ):
+        make(doc)
+    # the fuzz harness's find: a lower end below 0 was let through as if it were 1e-300
+    doc["scenarios"][0]["assumptions"][1]["start"] = {"dist": "uniform", "low": -1.0, "high": 0.2}
+    with pytest.raises(StudyFileError, match=r"reaches \[-1, 0\.2\]"):
+        make(doc)
+
+
+def test_a_count_target_of_zero_is_refused(doc):
+    doc["indicators"][0]["kind"] = "count"
+    doc["targets"][0]["value"] = 0.0
+    doc["targets"][0].pop("quote")
+    doc["targets"][0].update(status="assumed", rationale="t")
+    with pytest.raises(StudyFileError, match=r"targets\[0\]\.value: a count .* never reaches 0"):
         make(doc)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "study_frame",
     "study_html",
     "study_summary",
+    "wrap",
 ]
 
 LANGS = ("en", "zh")
@@ -193,3 +194,22 @@ def display_width(s: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """Text wrapped to ``width`` display cells: at spaces, and between any two Chinese
+    characters (which need no space to break)."""
+    lines: list[str] = []
+    line, last_break = "", -1
+    for ch in text:
+        line += ch
+        if ch == " " or display_width(ch) == 2:
+            last_break = len(line)
+        if display_width(line) > width:
+            cut = last_break if 0 < last_break < len(line) else len(line) - 1
+            lines.append(line[:cut].rstrip())
+            line = indent + line[cut:].lstrip()
+            last_break = -1
+    if line.strip():
+        lines.append(line)
+    return lines

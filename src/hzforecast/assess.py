@@ -71,6 +71,7 @@ from ._assess import (
 )
 from ._engine import (
     BlockLayout,
+    SimulationError,
     add_derived,
     check_memory,
     compile_model,
@@ -246,7 +247,10 @@ def _assess_streaming(
     precision,
     executor,
 ) -> Assessment:
-    scenario = study.scenario_id(scenario)  # None: the study's default scenario
+    try:
+        scenario = study.scenario_id(scenario)  # None: the study's default scenario
+    except KeyError as exc:
+        raise SimulationError(exc.args[0]) from None
     seq = as_seed_sequence(rng)
     layout = layout_for(n_paths, method, n_replicates)
     _check_enough_paths(n_paths)

@@ -61,7 +61,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ._scales import cagr
+from ._words import Bilingual, say
 from .spec import Study, Target
+
+#: The reading of a figure, in Chinese.
+_LABEL_ZH = {"stated": "原文", "alternative": "修正"}
 
 __all__ = [
     "CHECKS",
@@ -155,20 +159,41 @@ class AuditResult:
         )
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, lang: str = "en", *, width: int = 100) -> str:
+        """The findings as terminal text, wrapped to ``width`` display cells, in ``lang``
+        (a finding's message in Chinese where it carries one)."""
+        from ._study_text import check_lang, wrap
+
+        zh = check_lang(lang) == "zh"
         if not self.findings:
-            return f"Audit of {self.study_id!r}: no findings."
+            return (
+                f"审核“{self.study_id}”:无发现。"
+                if zh
+                else f"Audit of {self.study_id!r}: no findings."
+            )
         counts = {
             s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")
         }
         head = (
-            f"Audit of {self.study_id!r}: {counts['error']} error(s), "
+            f"审核“{self.study_id}”:{counts['error']} 个错误,{counts['warning']} 个警告,"
+            f"{counts['info']} 条提示"
+            if zh
+            else f"Audit of {self.study_id!r}: {counts['error']} error(s), "
             f"{counts['warning']} warning(s), {counts['info']} note(s)"
         )
-        lines = [head]
+        tags = (
+            {"error": "错误", "warning": "警告", "info": "提示"}
+            if zh
+            else {"error": "ERROR", "warning": "WARN ", "info": "info "}
+        )
+        lines = wrap(head, width)
         for f in self.findings:
-            tag = {"error": "ERROR", "warning": "WARN ", "info": "info "}[f.severity]
             who = f"[{f.indicator}] " if f.indicator else ""
-            lines.append(f"  {tag} {f.code}: {who}{f.message}")
+            lines += wrap(
+                f"  {tags[f.severity]} {f.code}: {who}{say(f.message, lang)}", width, "      "
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -239,10 +264,14 @@ def check_corrections(study: Study) -> list[Finding]:
                         "warning",
                         "correction",
                         i.id,
-                        f"{o.year}: the source states {o.text or _fmt(o.value)} "
-                        f"({_fmt(o.value)} {i.unit}); "
-                        f"the study carries the alternative {_fmt(o.correction.value)} {i.unit} "
-                        f"(assumed: {o.correction.rationale})",
+                        Bilingual(
+                            f"{o.year}: the source states {o.text or _fmt(o.value)} "
+                            f"({_fmt(o.value)} {i.unit}); the study carries the alternative "
+                            f"{_fmt(o.correction.value)} {i.unit} (assumed: "
+                            f"{o.correction.rationale})",
+                            f"{o.year}年:原文为{o.text or _fmt(o.value)};研究采用修正值"
+                            f"{_fmt(o.correction.value)}{i.unit}(假设:{o.correction.rationale})",
+                        ),
                         {"year": o.year, "stated": o.value, "alternative": o.correction.value},
                     )
                 )
@@ -287,8 +316,12 @@ def _part_bounds_whole(study: Study, c, a, whole) -> list[Finding]:
             "info",
             "part-of",
             whole.id,
-            f"claim {c.id}: {whole.id} is at least {_fmt(a.value)} {whole.unit} in {c.year} "
-            f"(its part {c.indicator}); it has no observation of its own",
+            Bilingual(
+                f"claim {c.id}: {whole.id} is at least {_fmt(a.value)} {whole.unit} in {c.year} "
+                f"(its part {c.indicator}); it has no observation of its own",
+                f"关系 {c.id}:{c.year}年{whole.id}至少为{_fmt(a.value)}{whole.unit}(其组成部分"
+                f"{c.indicator});它本身没有观测值",
+            ),
             {"year": c.year, "lower_bound": a.value, "part": c.indicator},
         )
     ]
@@ -305,8 +338,14 @@ def _part_bounds_whole(study: Study, c, a, whole) -> list[Finding]:
                     "info",
                     "target-already-met",
                     whole.id,
-                    f"target {t.id} ({t.describe(whole.unit)} in {t.year}) is already met in "
-                    f"{c.year} by the part {c.indicator} alone ({_fmt(a.value)} {whole.unit})",
+                    Bilingual(
+                        f"target {t.id} ({t.describe(whole.unit)} in {t.year}) is already met "
+                        f"in {c.year} by the part {c.indicator} alone ({_fmt(a.value)} "
+                        f"{whole.unit})",
+                        f"目标 {t.id}({t.year}年{t.describe(whole.unit, lang='zh')})在{c.year}"
+                        "年仅凭其组成"
+                        f"部分{c.indicator}({_fmt(a.value)}{whole.unit})即已达到",
+                    ),
                     {"target": t.id, "year": c.year, "part_value": a.value},
                 )
             )
@@ -322,9 +361,15 @@ def _per_capita(c, a, b, unit) -> Finding:
         "info",
         "per-capita",
         c.indicator,
-        f"{_fmt(b.value)} {unit} of {c.other} at {_fmt(a.value)} per "
-        f"{_fmt(c.value)} {who} implies {what} of about {pop:,.0f}{qual} "
-        f"({pop / 1e4:.3g}万人) in {c.year}",
+        Bilingual(
+            f"{_fmt(b.value)} {unit} of {c.other} at {_fmt(a.value)} per "
+            f"{_fmt(c.value)} {who} implies {what} of about {pop:,.0f}{qual} "
+            f"({pop / 1e4:.3g}万人) in {c.year}",
+            f"{c.other} {_fmt(b.value)}{unit}、每{_fmt(c.value)}"
+            f"{'名从业人员' if c.per == 'employees' else '人'}{_fmt(a.value)},意味着{c.year}年"
+            f"{'从业人员' if c.per == 'employees' else '人口'}约{pop / 1e4:.3g}万人"
+            f"{'(至少)' if qual else ''}",
+        ),
         {"total": b.value, "per_capita": a.value, "per": c.value, "population": pop,
          "of": c.per},
     )  # fmt: skip
@@ -346,9 +391,14 @@ def check_series_breaks(study: Study) -> list[Finding]:
                     "warning",
                     "series-break",
                     i.id,
-                    f"{a.year} follows {da}, {b.year} {db}: growth between them mixes two "
-                    f"definitions (a CAGR of {_cagr_text(a.value, b.value, b.year - a.year)} "
-                    "overstates or understates the change)",
+                    Bilingual(
+                        f"{a.year} follows {da}, {b.year} {db}: growth between them mixes two "
+                        f"definitions (a CAGR of {_cagr_text(a.value, b.value, b.year - a.year)} "
+                        "overstates or understates the change)",
+                        f"{a.year}年口径为{da},{b.year}年为{db}:两者之间的增长混合了两种统计"
+                        f"口径(年均增速{_cagr_text(a.value, b.value, b.year - a.year)}会高估或"
+                        "低估实际变化)",
+                    ),
                     {"from_year": a.year, "to_year": b.year, "from": da, "to": db},
                 )
             )
@@ -377,8 +427,12 @@ def _part_of(c, a, b, unit) -> Finding:
         "info",
         "part-of",
         c.indicator,
-        f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
-        f"({_fmt(a.value)} of {_fmt(b.value)} {unit})",
+        Bilingual(
+            f"{c.indicator} is {share:.1%} of {c.other} in {c.year} "
+            f"({_fmt(a.value)} of {_fmt(b.value)} {unit})",
+            f"{c.year}年{c.indicator}占{c.other}的{share:.1%}({_fmt(a.value)}/{_fmt(b.value)}"
+            f"{unit})",
+        ),
         numbers,
     )
 
@@ -405,8 +459,12 @@ def check_history(study: Study) -> list[Finding]:
                         "warning",
                         "implausible-history",
                         i.id,
-                        f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
-                        f"{g:.1%} a year for {span} years",
+                        Bilingual(
+                            f"{first.year}→{last.year} using the {label} figure {_fmt(x1)}: "
+                            f"{g:.1%} a year for {span} years",
+                            f"{first.year}→{last.year}年(采用{_LABEL_ZH.get(label, label)}数值"
+                            f"{_fmt(x1)}):连续{span}年年均增长{g:.1%}",
+                        ),
                         {"from": first.value, "to": x1, "years": span, "cagr": g, "reading": label},
                     )
                 )
@@ -418,8 +476,12 @@ def check_history(study: Study) -> list[Finding]:
                         "info",
                         "history-vs-plan",
                         i.id,
-                        f"history {first.year}→{last.year} ({label} figure) grew "
-                        f"{g:.1%} a year; target {t.id} asks {t.describe()} in {t.year}",
+                        Bilingual(
+                            f"history {first.year}→{last.year} ({label} figure) grew "
+                            f"{g:.1%} a year; target {t.id} asks {t.describe()} in {t.year}",
+                            f"历史{first.year}→{last.year}年({_LABEL_ZH.get(label, label)}数值)年均"
+                            f"增长{g:.1%};目标 {t.id} 要求{t.year}年{t.describe(lang='zh')}",
+                        ),
                         {"history_cagr": g, "target": t.id, "reading": label},
                     )
                 )
@@ -513,8 +575,12 @@ def check_assumptions(study: Study) -> list[Finding]:
                             "info",
                             "assumption-vs-history",
                             ind.id,
-                            f"{where} assumes {g:.1%} a year (median); the history "
-                            f"{hist[0].year}→{hist[-1].year} grew {h:.1%} a year",
+                            Bilingual(
+                                f"{where} assumes {g:.1%} a year (median); the history "
+                                f"{hist[0].year}→{hist[-1].year} grew {h:.1%} a year",
+                                f"{where}假设年增长{g:.1%}(中位数);历史{hist[0].year}→"
+                                f"{hist[-1].year}年年均增长{h:.1%}",
+                            ),
                             {"scenario": sc.id, "growth": g, "history_cagr": h},
                         )
                     )
@@ -585,8 +651,13 @@ def _check_multiple(c, indicator):
                 "info",
                 "multiple-ok",
                 indicator.id,
-                f"{text} from {c.from_year} to {c.to_year}: {_fmt(a.value)} → {_fmt(b.value)} "
-                f"{indicator.unit} is ×{factor:.3g}, consistent with ×{_fmt(expected)}",
+                Bilingual(
+                    f"{text} from {c.from_year} to {c.to_year}: {_fmt(a.value)} → "
+                    f"{_fmt(b.value)} {indicator.unit} is ×{factor:.3g}, consistent with "
+                    f"×{_fmt(expected)}",
+                    f"{c.from_year}—{c.to_year}年{text}:{_fmt(a.value)} → {_fmt(b.value)}"
+                    f"{indicator.unit}为×{factor:.3g},与×{_fmt(expected)}一致",
+                ),
                 numbers,
             )
         ]
@@ -616,16 +687,24 @@ def _check_multiple(c, indicator):
         )
         numbers["alternative"] = alt
         numbers["alternative_fits"] = ok
-    return [Finding("error", "multiple-mismatch", indicator.id, msg, numbers)]
+    zh = (
+        f"{c.from_year}—{c.to_year}年{text}意味着×{_fmt(expected)},但{_fmt(a.value)} → "
+        f"{_fmt(b.value)}{indicator.unit}(原文)为×{factor:.4g}"
+    )
+    if suggestions:
+        zh += f";若为{_fmt(suggestions[0])}{indicator.unit}则相符(×{suggestions[0] / a.value:.3g})"
+    if alt is not None:
+        zh += f";研究采用的修正值{_fmt(alt)}{indicator.unit}{'相符' if ok else '也不相符'}"
+    return [Finding("error", "multiple-mismatch", indicator.id, Bilingual(msg, zh), numbers)]
 
 
 def _check_target(t: Target, indicator, study):
-    what = (
-        f"target {t.id} ({t.describe(indicator.unit if t.measure == 'level' else '')} in {t.year})"
-    )
+    unit = indicator.unit if t.measure == "level" else ""
+    what = f"target {t.id} ({t.describe(unit)} in {t.year})"
+    what_zh = f"目标 {t.id}({t.year}年{t.describe(unit, lang='zh')})"
     obs = indicator.observations
     if t.measure == "level" and not obs and indicator.derived is None:
-        return [_no_baseline(t, indicator, study, what)]
+        return [_no_baseline(t, indicator, study, what, what_zh)]
     if t.measure != "level" or not obs:
         if t.measure in ("growth", "cagr") and obs:
             return _evaluate_growth_target(t, indicator, what)
@@ -695,20 +774,22 @@ def _check_target(t: Target, indicator, study):
     return out
 
 
-def _no_baseline(t, indicator, study, what) -> Finding:
+def _no_baseline(t, indicator, study, what, what_zh) -> Finding:
     has_start = any(
         (a := sc.assumption(indicator.id)) is not None and a.start is not None
         for sc in study.scenarios
     )
     if has_start:
-        msg = (
+        msg = Bilingual(
             f"{what}: no observed level; scenarios assume a starting level, so the "
-            f"answer rests on that assumption"
+            f"answer rests on that assumption",
+            f"{what_zh}:没有观测值;情景假设了起点,结论取决于该假设",
         )
     else:
-        msg = (
+        msg = Bilingual(
             f"{what}: no observed level and no scenario assumes one; it cannot be assessed "
-            f"until a starting level is supplied"
+            f"until a starting level is supplied",
+            f"{what_zh}:没有观测值,也没有情景假设起点;补充起点之前无法评估",
         )
     return Finding("warning", "no-baseline", indicator.id, msg, {"target": t.id})
 

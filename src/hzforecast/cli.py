@@ -288,7 +288,7 @@ def _run(study, args) -> int:
         print(("\n\n").join(blocks))
         if not args.no_audit:
             print()
-            print(study.audit())
+            print(study.audit().text(args.lang))
     elif args.format == "csv":
         import pandas as pd
 

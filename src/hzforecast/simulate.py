@@ -298,7 +298,10 @@ def simulate(
     """
     seq = as_seed_sequence(rng)
     layout = layout_for(n_paths, method, n_replicates)
-    scenario = study.scenario_id(scenario)
+    try:
+        scenario = study.scenario_id(scenario)  # None: the study's default scenario
+    except KeyError as exc:
+        raise SimulationError(exc.args[0]) from None
     model = compile_model(study, scenario, corrections=corrections, precision=precision)
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     check_memory(model, method=method, workers=workers, keep_paths=int(n_paths))

@@ -474,13 +474,18 @@ class Target(_Spec):
             return x <= hi
         return (x >= lo) & (x <= hi)
 
-    def describe(self, unit: str = "") -> str:
+    def describe(self, unit: str = "", *, lang: str = "en") -> str:
         def fmt(v):
             if self.measure in ("growth", "cagr") or unit == "%":
                 return f"{v * 100:.4g}%"
             return f"{v:.6g}{unit}"
 
-        what = {"level": "", "growth": "growth ", "cagr": "CAGR "}[self.measure]
+        words = (
+            {"level": "", "growth": "增速", "cagr": "年均增速"}
+            if lang == "zh"
+            else {"level": "", "growth": "growth ", "cagr": "CAGR "}
+        )
+        what = words[self.measure]
         if self.comparator == "between":
             plan = "*" if self.reading == "plan" else ""
             return f"{what}{fmt(self.value)}–{fmt(self.high)}{plan}"
@@ -1033,6 +1038,12 @@ class Study(_Spec):
                         _check_kind_value(indicator.kind, t.high, f"targets[{i}].high")
                 except ValueError as exc:
                     raise ValueError(str(exc)) from None
+                if indicator.kind == "count" and t.value <= 0:
+                    raise ValueError(
+                        f"targets[{i}].value: a count is simulated on the log scale and never "
+                        f"reaches 0, so a target of {t.value:g} is met by every path ('>=') or by "
+                        "none ('<='); state a positive threshold"
+                    )
             if t.measure in ("growth", "cagr") and indicator.kind in ("rate",):
                 raise ValueError(f"targets[{i}].measure: growth of a rate indicator is undefined")
         for i, g in enumerate(self.groups):
@@ -1058,25 +1069,19 @@ class Study(_Spec):
                     raise ValueError(f"{where}.indicator: rate indicators are not simulated")
                 _check_growth_plausible(a, indicator.kind, f"{where}.growth")
                 if a.start is not None:
-                    lo, hi = a.start.support()
-                    try:
-                        _check_kind_value(
-                            indicator.kind,
-                            lo if indicator.kind != "share" else max(lo, 1e-300),
-                            f"{where}.start (lower end {lo})",
+                    # the most extreme starts the engine can draw (uniforms 2^-53 and 1 - 2^-53)
+                    lo, hi = (float(v) for v in a.start.ppf(np.array([2.0**-53, 1 - 2.0**-53])))
+                    if indicator.kind == "share" and not (0 < lo and hi < 1):
+                        raise ValueError(
+                            f"{where}.start: a share's starting value must stay strictly between "
+                            f"0 and 1 (a fraction: 0.2 for 20%); the distribution reaches "
+                            f"[{lo:g}, {hi:g}]"
                         )
-                        if indicator.kind == "share":
-                            _check_kind_value(
-                                "share",
-                                hi if math.isfinite(hi) else 2.0,
-                                f"{where}.start (upper end {hi})",
-                            )
-                        if indicator.kind == "level" and lo <= 0:
-                            raise ValueError(
-                                f"{where}.start: support must be positive, lower end is {lo}"
-                            )
-                    except ValueError as exc:
-                        raise ValueError(str(exc)) from None
+                    if indicator.kind in ("level", "count") and not lo > 0:
+                        raise ValueError(
+                            f"{where}.start: a {indicator.kind} is simulated on the log scale, so "
+                            f"its starting value must stay above 0; the distribution reaches {lo:g}"
+                        )
                 check_simulable(sc, a, indicator, where)
         return self
 

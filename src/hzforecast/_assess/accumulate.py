@@ -13,6 +13,7 @@ import numpy as np
 
 from .._engine import BlockLayout, Model, SimulationError
 from .._scales import cagr
+from .._words import Bilingual, say
 from ..spec import Study
 from .blockstats import BlockStats, GroupBlock, TargetBlock
 from .montecarlo import Estimate, MixtureAccumulator, ProbabilityAccumulator, exact_estimate
@@ -183,7 +184,9 @@ class Accumulator:
                         target=p.target,
                         unit=p.unit,
                         assessable=True,
-                        reason="evaluated from the observation, not forecast",
+                        reason=Bilingual(
+                            "evaluated from the observation, not forecast", "依据观测值评估,非预测"
+                        ),
                         p_in_year=e,
                         p_by_year=e,
                         progress="met" if p.observed else "missed",
@@ -204,7 +207,10 @@ class Accumulator:
                         group_id=g.group.id,
                         targets=g.group.targets,
                         assessable=False,
-                        reason=f"target {bad.target.id!r} is not assessable: {bad.reason}",
+                        reason=Bilingual(
+                            f"target {bad.target.id!r} is not assessable: {bad.reason}",
+                            f"目标“{bad.target.id}”无法评估:{say(bad.reason, 'zh')}",
+                        ),
                         p_all_in_year=None,
                         p_all_by_year=None,
                         group=g.group,

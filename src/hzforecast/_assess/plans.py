@@ -15,6 +15,7 @@ import numpy as np
 
 from .._engine import IndicatorPlan, Model, SimulationError
 from .._scales import cagr
+from .._words import Bilingual
 from ..distributions import Fixed
 from ..spec import Study, Target, TargetGroup
 
@@ -125,19 +126,37 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
     years = model.years
     plan = model.plan(t.indicator)
     if plan is None:
-        return no(f"{t.indicator!r} is not modelled by scenario {model.scenario_id!r}")
+        return no(
+            Bilingual(
+                f"{t.indicator!r} is not modelled by scenario {model.scenario_id!r}",
+                f"情景“{model.scenario_id}”未模拟指标“{t.indicator}”",
+            )
+        )
     if not years[0] <= t.year <= years[-1]:
-        return no(f"year {t.year} is outside the scenario's years {years[0]}–{years[-1]}")
+        return no(
+            Bilingual(
+                f"year {t.year} is outside the scenario's years {years[0]}–{years[-1]}",
+                f"目标年份{t.year}不在情景的年份范围{years[0]}–{years[-1]}内",
+            )
+        )
     T = int(t.year - years[0])
     transform = model.transform_of(t.indicator)
     anchor = model.anchor_of(t.indicator)
     if model.is_index(t.indicator) and t.measure == "level":
         return no(
-            f"{t.indicator!r} has no observed or assumed starting level "
-            f"(simulated as an index), so a level target cannot be assessed"
+            Bilingual(
+                f"{t.indicator!r} has no observed or assumed starting level "
+                f"(simulated as an index), so a level target cannot be assessed",
+                f"指标“{t.indicator}”没有观测或假设的起点(按增长指数模拟),无法评估水平目标",
+            )
         )
     if T <= anchor:
-        return no(f"year {t.year} is not after the start {years[anchor]}")
+        return no(
+            Bilingual(
+                f"year {t.year} is not after the start {years[anchor]}",
+                f"目标年份{t.year}不晚于模拟起点{years[anchor]}",
+            )
+        )
     base_index = None
     if t.measure == "level":
         w0 = anchor + 1
@@ -146,7 +165,12 @@ def _plan_target(study: Study, model: Model, t: Target, strict: bool) -> TargetP
     else:
         base_index = anchor if t.base_year is None else int(t.base_year - years[0])
         if base_index < anchor:
-            return no(f"base_year {t.base_year} is before the start {years[anchor]}")
+            return no(
+                Bilingual(
+                    f"base_year {t.base_year} is before the start {years[anchor]}",
+                    f"基期{t.base_year}早于模拟起点{years[anchor]}",
+                )
+            )
         w0 = base_index + 1
     c_lo, c_hi = threshold(t, transform, t.measure)
     smooth = None

@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-from .._study_text import check_lang, display_width, md
+from .._study_text import check_lang, display_width, md, wrap
+from .._words import say
 from ..spec import Target
 
 __all__ = ["LABELS", "Row", "html_table", "markdown_table", "rows", "text_table", "threshold_text"]
@@ -144,12 +145,15 @@ def status_text(code: str, lang: str, *, short: bool = False) -> str:
     return code if pair is None else pair[0 if short else 1]
 
 
-def growth_text(x: float | None, unit: str, lang: str = "en") -> str:
-    """A growth rate as a percentage, or a share's change a year in percentage points."""
+def growth_text(x: float | None, unit: str, lang: str = "en", *, compact: bool = False) -> str:
+    """A growth rate as a percentage, or a share's change a year in percentage points
+    (``compact``: "+0.20pp", the legend says a year)."""
     if unit != "pp":
         return pct(x)
     if x is None or not math.isfinite(x):
         return "—"
+    if compact:
+        return f"{x * 100:+.2f}pp"
     return f"{x * 100:+.2f} pp/yr" if lang == "en" else f"{x * 100:+.2f}个百分点/年"
 
 
@@ -202,6 +206,8 @@ class Row:
     start_code: str  # observed / corrected / assumed / derived, or ""
     required: str
     anticipated: str
+    required_compact: str  # a share's pp a year as "+0.20pp", for the terminal
+    anticipated_compact: str
     p_in: str
     p_by: str
     p_in_compact: str
@@ -240,6 +246,12 @@ def rows(a, lang: str = "en") -> list[Row]:
                 start_code=(r.start_kind or "") if ok else "",
                 required=growth_text(r.required_growth, r.growth_unit, lang) if ok else "",
                 anticipated=growth_text(r.anticipated_growth, r.growth_unit, lang) if ok else "",
+                required_compact=growth_text(r.required_growth, r.growth_unit, compact=True)
+                if ok
+                else "",
+                anticipated_compact=growth_text(r.anticipated_growth, r.growth_unit, compact=True)
+                if ok
+                else "",
                 p_in=r.p_in_year.text() if ok else "—",
                 p_by=r.p_by_year.text() if ok else "—",
                 p_in_compact=r.p_in_year.text(compact=True) if ok else "—",
@@ -248,7 +260,7 @@ def rows(a, lang: str = "en") -> list[Row]:
                 status_short=status_text(r.status, lang, short=True),
                 status_code=r.status,
                 progress=status_text(r.progress, lang) if ok and r.observed_value is None else "",
-                reason="" if ok else (r.reason or ""),
+                reason="" if ok else say(r.reason, lang),
                 tooltip=t.quote or t.rationale or "",
             )
         )
@@ -268,6 +280,8 @@ def rows(a, lang: str = "en") -> list[Row]:
                 start_code="",
                 required="",
                 anticipated="",
+                required_compact="",
+                anticipated_compact="",
                 p_in=g.p_all_in_year.text() if ok else "—",
                 p_by=g.p_all_by_year.text() if ok else "—",
                 p_in_compact=g.p_all_in_year.text(compact=True) if ok else "—",
@@ -276,7 +290,7 @@ def rows(a, lang: str = "en") -> list[Row]:
                 status_short=status_text(g.status, lang, short=True),
                 status_code=g.status,
                 progress="",
-                reason="" if ok else (g.reason or ""),
+                reason="" if ok else say(g.reason, lang),
                 tooltip="",
             )
         )
@@ -321,25 +335,6 @@ def _cut(s: str, w: int) -> str:
     return out + "…"
 
 
-def _wrap(text: str, width: int, indent: str = "") -> list[str]:
-    """Text wrapped to ``width`` display cells: at spaces, and between any two Chinese
-    characters (which need no space to break)."""
-    lines: list[str] = []
-    line, last_break = "", -1
-    for ch in text:
-        line += ch
-        if ch == " " or display_width(ch) == 2:
-            last_break = len(line)
-        if display_width(line) > width:
-            cut = last_break if 0 < last_break < len(line) else len(line) - 1
-            lines.append(line[:cut].rstrip())
-            line = indent + line[cut:].lstrip()
-            last_break = -1
-    if line.strip():
-        lines.append(line)
-    return lines
-
-
 def text_table(a, lang: str = "en", *, width: int = 100) -> str:
     """The assessment as terminal text at most ``width`` display cells wide: targets' ids
     are shortened with "…" when they must be (the full id is listed below), reasons and the
@@ -351,8 +346,8 @@ def text_table(a, lang: str = "en", *, width: int = 100) -> str:
         ("year", tx["year"], False),
         ("threshold", tx["threshold"], False),
         ("src", tx["src"], False),
-        ("required", tx["required"], True),
-        ("anticipated", tx["anticipated"], True),
+        ("required_compact", tx["required"], True),
+        ("anticipated_compact", tx["anticipated"], True),
         ("p_in_compact", tx["p_in"], True),
         ("p_by_compact", tx["p_by"], True),
         ("status", tx["status"], False),
@@ -410,16 +405,16 @@ def text_table(a, lang: str = "en", *, width: int = 100) -> str:
             .rstrip()
         )
     for k, note in enumerate(notes, 1):
-        lines += _wrap(f"[{k}] {note}", width, "    ")
+        lines += wrap(f"[{k}] {note}", width, "    ")
     for s in shortened:
-        lines += _wrap(s, width, "    ")
+        lines += wrap(s, width, "    ")
     if a.corrections:
-        lines += _wrap(
-            f"{tx['corrections']}: " + "; ".join(c.short() for c in a.corrections), width
+        lines += wrap(
+            f"{tx['corrections']}: " + "; ".join(c.short(lang) for c in a.corrections), width
         )
     for note in a.notes:
-        lines += _wrap(f"{tx['note']}: {note}", width)
-    lines += _wrap(tx["legend"], width)
+        lines += wrap(f"{tx['note']}: {say(note, lang)}", width)
+    lines += wrap(tx["legend"], width)
     return "\n".join(lines)
 
 
@@ -542,26 +537,41 @@ def comparison_table(results, lang: str = "en", *, width: int = 100) -> str:
             other = p.get(r.id)
             cells.append(other.p_in_compact if other is not None and not other.reason else "—")
         grid.append(cells)
-    widths = [
-        max(display_width(h), *(display_width(g[i]) for g in grid)) for i, h in enumerate(heads)
-    ]
-    over = sum(widths) + 2 * (len(heads) - 1) - width
-    for i, floor in ((2, 12), (0, 16)):
-        cut = max(0, min(over, widths[i] - floor))
-        widths[i] -= cut
-        over -= cut
+
+    def fit(grid, sep):
+        widths = [
+            max(display_width(h), *(display_width(g[i]) for g in grid)) for i, h in enumerate(heads)
+        ]
+        over = sum(widths) + sep * (len(heads) - 1) - width
+        for i, floor in ((2, 10), (0, 12)):
+            cut = max(0, min(over, widths[i] - floor))
+            widths[i] -= cut
+            over -= cut
+        return widths, over
+
+    # narrower step by step until it fits: one space between columns, then "0.537±6e-05"
+    sep = 2
+    widths, over = fit(grid, sep)
+    if over > 0:
+        sep = 1
+        widths, over = fit(grid, sep)
+    if over > 0:
+        grid = [[*g[:3], *(c.replace(" ± ", "±") for c in g[3:])] for g in grid]
+        widths, over = fit(grid, sep)
     right = [False, False, False, *([True] * len(results))]
 
     def line(cells):
-        return "  ".join(
-            _pad(_cut(c, w), w, r) for c, w, r in zip(cells, widths, right, strict=True)
-        ).rstrip()
+        return (
+            (" " * sep)
+            .join(_pad(_cut(c, w), w, r) for c, w, r in zip(cells, widths, right, strict=True))
+            .rstrip()
+        )
 
     title = (
         "P(in year) ± SE by scenario (common random numbers)"
         if lang == "en"
         else "各情景当年达成概率 ± 标准误(共同随机数)"
     )
-    out = [title, line(heads), "  ".join("-" * w for w in widths)]
+    out = [title, line(heads), (" " * sep).join("-" * w for w in widths)]
     out += [line(g) for g in grid]
     return "\n".join(out)

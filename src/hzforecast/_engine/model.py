@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from .._scales import transform_of_kind
+from .._words import Bilingual
 from ..spec import Assumption, Indicator, Scenario, Study, anchor_year, check_simulable
 
 __all__ = [
@@ -63,7 +64,11 @@ class CorrectionUsed:
     unit: str
     rationale: str
 
-    def short(self) -> str:
+    def short(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return (
+                f"{self.indicator} {self.year}年:采用{self.used:g}{self.unit}(原文{self.stated:g})"
+            )
         return (
             f"{self.indicator} {self.year}: {self.used:g} {self.unit} for the stated "
             f"{self.stated:g}"
@@ -408,9 +413,11 @@ def _indicator_plan(
         else:
             start_value = 1.0
             is_index = True
-            note = (
+            note = Bilingual(
                 f"{a.indicator}: no observed or assumed level; simulated as an index "
-                f"({years[anchor]} = 1), so only growth targets can be assessed"
+                f"({years[anchor]} = 1), so only growth targets can be assessed",
+                f"{a.indicator}:没有观测或假设的水平,按增长指数模拟({years[anchor]}年 = 1),"
+                "只能评估增速目标",
             )
     trends, offsets = _shocks(a, anchor, years, params)
     sigma_param = None
