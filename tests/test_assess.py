@@ -4,6 +4,7 @@ Monte Carlo checks use fixed seeds and hold estimates within 4 of their own stan
 errors of the exact value (a failure rate of about 6e-5 per check for a correct engine).
 """
 
+import copy
 import math
 from concurrent.futures import ProcessPoolExecutor
 
@@ -838,3 +839,58 @@ def test_pair_combination_matches_the_direct_formula(method, sd_b, rho):
     assert e.se == pytest.approx(mix.std(ddof=1) / math.sqrt(ua.size), rel=1e-9)
     # never worse than the better estimator alone
     assert e.se <= min(ua.std(ddof=1), ub.std(ddof=1)) / math.sqrt(ua.size) * (1 + 1e-12)
+
+
+def test_compare_scenarios_differences_and_their_error(jiaozuo):
+    """Each scenario's difference from the first, with the paired (common random numbers)
+    error: exactly 0 where the scenarios do not differ, far below √(SE_a² + SE_b²) where
+    they do, and every group and reason in the table."""
+    base = jiaozuo.scenario("baseline")
+    faster = hz.whatif.apply_lever(jiaozuo, "baseline", "mengniu_output.growth", 0.02)
+    sc2 = faster.scenario("baseline").model_copy(update={"id": "faster"})
+    study = jiaozuo.model_copy(update={"scenarios": (base, sc2)})
+    table, _res = hz.compare_scenarios(study, n_paths=2**15, rng=5)
+    t = table.set_index("target")
+    m = t.loc["mengniu-2019"]
+    assert m["faster - baseline"] == pytest.approx(m["faster"] - m["baseline"], abs=1e-15)
+    assert 0 < m["faster - baseline_se"] < 0.25 * math.hypot(m["faster_se"], m["baseline_se"])
+    assert t.loc["profile-2025-patents", "faster - baseline"] == 0.0
+    assert t.loc["profile-2025-patents", "faster - baseline_se"] == 0.0
+    assert set(table["kind"]) == {"target", "group"}
+    assert "innovative-park-2025" in t.index and t.loc["mingren-2019", "baseline_reason"]
+
+
+def test_paired_difference_error_is_calibrated(doc):
+    """Two scenarios with different uncertain growths: over 40 seeds, the differences sit
+    around the exact one (quadrature) with the spread their standard errors claim."""
+    from scipy import stats as st
+
+    tri = {"dist": "triangular", "low": 0.02, "mode": 0.07, "high": 0.12}
+    doc["scenarios"][0]["assumptions"][0]["growth"] = tri
+    other = copy.deepcopy(doc["scenarios"][0])
+    other["id"] = "fast"
+    other["assumptions"][0]["growth"] = {
+        "dist": "triangular",
+        "low": 0.03,
+        "mode": 0.08,
+        "high": 0.13,
+    }
+    doc["scenarios"].append(other)
+    s = make(doc)
+    exact = [
+        cf.prob_level_uncertain_growth(
+            100, 140, growth_dist=sc.assumption("gdp").growth, sigma=0.05, years=5
+        )
+        for sc in s.scenarios
+    ]
+    want = exact[1] - exact[0]
+    z = []
+    for seed in range(40):
+        a = hz.assess(s, ["gdp-2023"], scenario="base", n_paths=2**13, rng=seed)
+        b = hz.assess(s, ["gdp-2023"], scenario="fast", n_paths=2**13, rng=seed)
+        d, se = _assess.paired_difference(b["gdp-2023"], a["gdp-2023"])
+        z.append((d - want) / se)
+    z = np.array(z)
+    chi2 = float(np.sum(z**2))
+    lo, hi = st.chi2.ppf([0.001, 0.999], len(z))
+    assert lo < chi2 < hi, chi2

@@ -41,6 +41,7 @@ from .results import (
     AssumptionUsed,
     GroupResult,
     TargetResult,
+    paired_difference,
     progress_status,
 )
 from .table import (
@@ -86,6 +87,7 @@ __all__ = [
     "measure",
     "meets",
     "min_variance_weights",
+    "paired_difference",
     "plan_run",
     "plan_targets",
     "probability_given_parameters",

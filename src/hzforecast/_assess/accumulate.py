@@ -15,7 +15,7 @@ from .._engine import BlockLayout, Model, SimulationError
 from .._scales import cagr
 from .._words import Bilingual, say
 from ..spec import Study
-from .blockstats import BlockStats, GroupBlock, TargetBlock
+from .blockstats import BATCH, BlockStats, GroupBlock, TargetBlock
 from .montecarlo import Estimate, MixtureAccumulator, ProbabilityAccumulator, exact_estimate
 from .plans import GroupPlan, TargetPlan
 from .results import (
@@ -43,9 +43,14 @@ class _TargetAccumulator:
         self.by_counts = None
         self.values: list[np.ndarray] = []
         self.growths: list[np.ndarray] = []
+        self.batches: list[np.ndarray] = []
+        self.batch_n: list[np.ndarray] = []
 
     def add(self, b: TargetBlock) -> None:
         self.p_in.add(b.p_in, b.replicate, b.n)
+        if b.batches is not None:
+            self.batches.append(b.batches)
+            self.batch_n.append(_batch_sizes(b.batches.size, b.n))
         if self.p_by is None:
             k = 1 + len(b.by_alternatives)
             self.p_by = (
@@ -127,7 +132,25 @@ class _TargetAccumulator:
             value_quantiles=vq,
             gap_quantiles=gq,
             growth_unit=unit,
+            batches=_paired(self.p_in, self.batches, self.batch_n, method),
         )
+
+
+def _batch_sizes(k: int, n: int) -> np.ndarray:
+    """Paths in each of a block's k batches (the last one holds the rest)."""
+    size = np.full(k, BATCH, dtype=np.int64)
+    if k:
+        size[-1] = n - BATCH * (k - 1)
+    return size
+
+
+def _paired(acc, batches, sizes, method: str):
+    """What a paired comparison needs: (sums, paths) per batch, or per QMC replicate."""
+    if method == "qmc":
+        return acc.rep_s1.copy(), acc.rep_n.copy()
+    if not batches:
+        return None
+    return np.concatenate(batches), np.concatenate(sizes)
 
 
 class _GroupAccumulator:
@@ -135,10 +158,15 @@ class _GroupAccumulator:
         self.plan = plan
         self.p_in = ProbabilityAccumulator(n_replicates)
         self.p_by = ProbabilityAccumulator(n_replicates)
+        self.batches: list[np.ndarray] = []
+        self.batch_n: list[np.ndarray] = []
 
     def add(self, b: GroupBlock) -> None:
         self.p_in.add(b.p_in, b.replicate, b.n)
         self.p_by.add(b.p_by, b.replicate, b.n)
+        if b.batches is not None:
+            self.batches.append(b.batches)
+            self.batch_n.append(_batch_sizes(b.batches.size, b.n))
 
     def result(self, n: int, method: str) -> GroupResult:
         g, product = self.plan.group, self.plan.product
@@ -150,6 +178,7 @@ class _GroupAccumulator:
             p_all_in_year=self.p_in.estimate(n, method, smoothed=product),
             p_all_by_year=self.p_by.estimate(n, method, smoothed=product),
             group=g,
+            batches=_paired(self.p_in, self.batches, self.batch_n, method),
         )
 
 

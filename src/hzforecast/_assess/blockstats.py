@@ -45,6 +45,28 @@ class TargetBlock:
     n: int
     values: np.ndarray | None  # target-year values (natural units) of the first paths
     growths: np.ndarray | None  # their CAGR from the start
+    batches: np.ndarray | None = None  # P(in)'s per-path values summed over batches of paths
+
+
+#: Paths per batch (antithetic: pairs × 2) of the per-batch sums that paired comparisons of
+#: scenarios use (common random numbers: batch j of every scenario holds the same draws).
+BATCH = 1024
+
+
+def batch_sums(v: np.ndarray, method: str) -> np.ndarray | None:
+    """The sums of per-path values over consecutive batches of :data:`BATCH` paths (for
+    antithetic pairs, of :data:`BATCH` / 2 pairs, each pair whole); None under QMC, whose
+    replicates serve instead."""
+    if method == "qmc":
+        return None
+    v = np.asarray(v, dtype=np.float64)
+    if method == "antithetic":
+        m = v.size // 2
+        v = v[:m] + v[m:]
+        step = BATCH // 2
+    else:
+        step = BATCH
+    return np.add.reduceat(v, np.arange(0, v.size, step)) if v.size else np.zeros(0)
 
 
 @dataclass
@@ -55,6 +77,7 @@ class GroupBlock:
     p_by: Sums
     replicate: int
     n: int
+    batches: np.ndarray | None = None
 
 
 @dataclass
@@ -174,6 +197,7 @@ def _target_block(p: TargetPlan, state: BlockState, cache: _BlockCache, method: 
     values = growths = None
     if keep:
         values, growths = _sample(p, s, m_T, keep)
+    batches = batch_sums(v_in if v_in is not None else hit_T, method)
     stats = TargetBlock(
         sums_in,
         sums_by,
@@ -184,6 +208,7 @@ def _target_block(p: TargetPlan, state: BlockState, cache: _BlockCache, method: 
         n,
         values,
         growths,
+        batches,
     )
     return stats, hit_T, reached, v_in
 
@@ -266,7 +291,8 @@ def _group_block(g: GroupPlan, reached_in, reached_by, smooth_in, method, state:
     else:
         g_in = accumulate(rule_in, method, ci)
         g_by = accumulate(rule_by, method, cb)
-    return GroupBlock(g_in, g_by, state.block.replicate, n)
+    batches = batch_sums(prob if g.product else rule_in, method)
+    return GroupBlock(g_in, g_by, state.block.replicate, n, batches)
 
 
 def rule_holds(group, met: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ __all__ = [
     "AssumptionUsed",
     "GroupResult",
     "TargetResult",
+    "paired_difference",
     "probability_status",
     "progress_status",
 ]
@@ -39,6 +40,33 @@ ON_TRACK, FAR_OFF = 0.95, 0.60
 #: LIKELY, probable (more likely than not) at or above PROBABLE, at risk at or above AT_RISK,
 #: else unlikely.
 LIKELY, PROBABLE, AT_RISK = 0.8, 0.5, 0.2
+
+
+def paired_difference(a, b) -> tuple[float, float]:
+    """P(in year) of ``a`` minus that of ``b`` (two results of one target or group under two
+    scenarios run with the same ``rng``, method and paths), and its Monte Carlo standard error.
+
+    Common random numbers pair the runs batch by batch (plain and antithetic Monte Carlo:
+    batches of 1,024 paths holding the same draws; QMC: the same scramblings), so the error
+    is that of the batches' differences — far below √(SE_a² + SE_b²) when the scenarios
+    share most of their randomness."""
+    pa, pb = a.batches, b.batches
+    if pa is None or pb is None:
+        raise ValueError("paired_difference: both results need their batches (simulated targets)")
+    (sa, na), (sb, nb) = pa, pb
+    if na.shape != nb.shape or not np.array_equal(na, nb):
+        raise ValueError(
+            "paired_difference: the two results were not run on the same paths (give both "
+            "scenarios the same rng, method and n_paths)"
+        )
+    n = float(na.sum())
+    d = float(sa.sum() - sb.sum()) / n
+    k = na.size
+    if k < 2:
+        return d, math.nan
+    resid = (sa - sb) - d * na
+    var = k / (k - 1) * float(np.sum(resid**2)) / n**2
+    return d, math.sqrt(var)
 
 
 def probability_status(p: float) -> str:
@@ -170,6 +198,8 @@ class TargetResult:
     gap_quantiles: dict = field(default_factory=dict)
     observed_value: float | None = None
     growth_unit: str = "rate"
+    # P(in year)'s per-batch sums and paths (QMC: per replicate), for paired comparisons
+    batches: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -217,6 +247,7 @@ class GroupResult:
     p_all_in_year: Estimate | None
     p_all_by_year: Estimate | None
     group: TargetGroup | None = None
+    batches: tuple | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         rule = self.group.describe() if self.group is not None else "all met"
