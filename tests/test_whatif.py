@@ -296,3 +296,39 @@ def test_goal_seek_is_as_precise_with_a_generator(jiaozuo):
     b = hz.required_growth(jiaozuo, "mengniu-2019", n_paths=2**12, rng=np.random.default_rng(3))
     assert b.evaluations == a.evaluations  # was 14 against 10
     assert b.se < 2 * a.se  # was 8.9e-4 against 3.2e-4
+
+
+def test_tornado_takes_groups_and_shows_their_joint_swing():
+    """#16: the API accepted targets only; a group's row is its joint probability moving."""
+    from pathlib import Path
+
+    s = hz.load_study(Path(__file__).resolve().parents[1] / "examples" / "xinxiang-toy.toml")
+    t = hz.tornado(s, ["plan-2025"], n_paths=1024, rng=3)
+    assert set(t["kind"]) == {"group"} and set(t["target"]) == {"plan-2025"}
+    members = hz.tornado(s, ["gdp-2025", "rd-2025"], n_paths=1024, rng=3)
+    # the group's swing under gdp.growth is not any member's: it is the joint probability
+    g = t.set_index("assumption").loc["gdp.growth", "swing"]
+    m = members.set_index(["target", "assumption"]).loc[("gdp-2025", "gdp.growth"), "swing"]
+    assert 0 < g < m
+    # an assumption that does not touch a target moves it by exactly 0 (common random numbers)
+    assert (
+        members.set_index(["target", "assumption"]).loc[("gdp-2025", "rd_share.growth"), "swing"]
+        == 0.0
+    )
+    # p_base of the group is the group's P as assessed
+    res = hz.assess(s, groups=["plan-2025"], n_paths=1024, rng=3, method="qmc")
+    assert t["p_base"].iloc[0] == res.group("plan-2025").p_all_in_year.value
+
+
+def test_a_volatility_lever_searches_volatilities_and_says_so():
+    from pathlib import Path
+
+    s = hz.load_study(Path(__file__).resolve().parents[1] / "examples" / "xinxiang-toy.toml")
+    with pytest.raises(
+        ValueError, match=r"lever: gdp\.volatility is σ of the yearly shock .*got -0\.5"
+    ):
+        hz.whatif.apply_lever(s, "plan", "gdp.volatility", -0.5)
+    r = hz.required_growth(
+        s, "gdp-2025", probability=0.6, lever="gdp.volatility", n_paths=1024, rng=1
+    )
+    assert 0 < r.value <= 1 and r.scenario == "plan"

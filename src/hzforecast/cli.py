@@ -349,13 +349,18 @@ def _sensitivity(study, args) -> int:
         from .whatif import tornado
 
         t = args.target
-        targets = list(study.group(t).targets) if t in {g.id for g in study.groups} else [t]
+        # a group: its joint swing first, then its members'
+        targets = [t, *study.group(t).targets] if t in {g.id for g in study.groups} else [t]
         df = tornado(
             study, targets, scenario=args.scenario, n_paths=_pow2(args.paths), rng=args.seed
         )
-        df = df[df["swing"].abs() > 1e-9]
+        zero = df["swing"].abs() <= 1e-12
+        still = [f"{r.assumption} on {r.target}" for r in df[zero].itertuples()]
+        df = df[~zero]
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         print("\n(each assumption at its 10th and 90th percentile, the others as distributed)")
+        if still:
+            print(f"no effect (a swing of exactly 0): {'; '.join(still)}")
     else:
         from .sensitivity import sobol_indices
 

@@ -54,6 +54,10 @@ _TEXT = {
         "median": "median",
         "scenario": "scenario",
         "swing": "change in P(reach)",
+        "at_p10": "assumption at its 10th percentile",
+        "at_p90": "assumption at its 90th percentile",
+        "as_assumed": "as assumed",
+        "no_effect": "no effect",
         "coverage": "coverage",
         "density": "density",
         "predicted": "predicted probability",
@@ -70,6 +74,10 @@ _TEXT = {
         "median": "中位数",
         "scenario": "情景",
         "swing": "达成概率变化",
+        "at_p10": "假设取第10百分位",
+        "at_p90": "假设取第90百分位",
+        "as_assumed": "按原假设",
+        "no_effect": "无影响",
         "coverage": "覆盖率",
         "density": "密度",
         "predicted": "预测概率",
@@ -297,18 +305,29 @@ def tornado_plot(table, target: str, *, ax=None, lang: str = "en", top: int = 10
     df = table[table["target"] == target]
     if df.empty:
         raise ValueError(f"target: {target!r} is not in the tornado table")
+    still = df[df["swing"].abs() <= 1e-12]  # no effect at all (common random numbers)
+    df = df[df["swing"].abs() > 1e-12]
     df = df.reindex(df["swing"].abs().sort_values(ascending=False).index).head(top)
-    ax = _axes(ax, plt, size=(7, 0.4 * len(df) + 1.5))
-    base = float(df["p_base"].iloc[0])
+    ax = _axes(ax, plt, size=(7, 0.4 * max(len(df), 1) + 1.8))
+    base = float((df if len(df) else still)["p_base"].iloc[0])
     for i, (_, r) in enumerate(df.iterrows()):
-        ax.barh(i, r.p_low - base, left=base, color="#c0392b", alpha=0.7)
-        ax.barh(i, r.p_high - base, left=base, color="#1f5fa8", alpha=0.7)
-    ax.axvline(base, color="black", lw=1)
+        ax.barh(i, r.p_low - base, left=base, color="#c0392b", alpha=0.7,
+                label=tx["at_p10"] if i == 0 else None)  # fmt: skip
+        ax.barh(i, r.p_high - base, left=base, color="#1f5fa8", alpha=0.7,
+                label=tx["at_p90"] if i == 0 else None)  # fmt: skip
+    ax.axvline(base, color="black", lw=1, label=f"{tx['as_assumed']} ({base:.3f})")
     ax.set_yticks(range(len(df)), list(df["assumption"]), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"P(reach) — {tx['swing']} (10th → 90th percentile)")
     ax.set_title(target)
     ax.grid(alpha=0.3, axis="x")
+    ax.legend(loc="lower right", fontsize=7)
+    if len(still):
+        ax.text(
+            0.0, -0.16 - 0.02 * min(len(df), 10),
+            f"{tx['no_effect']}: " + ", ".join(still["assumption"]),
+            transform=ax.transAxes, fontsize=7, color="#555",
+        )  # fmt: skip
     _use_cjk(ax, lang)
     return ax
 

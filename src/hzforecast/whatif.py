@@ -21,7 +21,7 @@ from ._rng import as_seed_sequence
 from .assess import assess, path_outcomes
 from .distributions import Fixed, shifted
 from .simulate import SimulationError, simulate
-from .spec import Study
+from .spec import MAX_VOLATILITY, MIN_VOLATILITY, Study
 
 __all__ = ["GoalSeekResult", "apply_lever", "required_growth", "stress", "tornado"]
 
@@ -59,8 +59,12 @@ def apply_lever(study: Study, scenario: str, lever: str, value: float) -> Study:
     elif what == "start":
         new = a.model_copy(update={"start": shifted(a.start, value)})
     else:
-        if not 0 <= value <= 5:
-            raise ValueError(f"lever: volatility must be in [0, 5], got {value}")
+        if not 0 <= value <= MAX_VOLATILITY:
+            raise ValueError(
+                f"lever: {lever} is σ of the yearly shock on the log scale, between 0 and "
+                f"{MAX_VOLATILITY:g}; got {value:g} (for a volatility lever, search values "
+                f"in [0, {MAX_VOLATILITY:g}], not shifts)"
+            )
         new = a.model_copy(update={"volatility": float(value)})
     assumptions = tuple(new if x.indicator == a.indicator else x for x in sc.assumptions)
     new_sc = sc.model_copy(update={"assumptions": assumptions})
@@ -147,7 +151,7 @@ def required_growth(
     n_paths: int = 2**14,
     rng=0,
     method: str = "qmc",
-    search: tuple[float, float] = (-0.5, 0.5),
+    search: tuple[float, float] | None = None,
     xtol: float = 1e-6,
     max_evaluations: int = 40,
     executor=None,
@@ -164,8 +168,10 @@ def required_growth(
     probability : float in (0, 1)
     lever : str, optional
         Default ``"<target's indicator>.growth"``: a shift added to every growth draw.
-    search : (float, float)
-        Shifts (growth, start) or values (volatility) to search between.
+    search : (float, float), optional
+        Shifts (growth, start; default ±0.5) or values (volatility; default from the
+        smallest simulable volatility, or 0 if the scenario's is 0, to the largest) to
+        search between.
 
     Raises
     ------
@@ -181,6 +187,12 @@ def required_growth(
     t = study.target(target) if isinstance(target, str) else target
     lever = lever or f"{t.indicator}.growth"
     _parse_lever(study, scenario, lever)
+    if search is None:
+        if lever.endswith(".volatility"):
+            own = study.scenario(scenario).assumption(lever.rsplit(".", 1)[0]).volatility
+            search = (0.0 if own == 0 else min(MIN_VOLATILITY, own), MAX_VOLATILITY)
+        else:
+            search = (-0.5, 0.5)
     if not search[0] < search[1]:
         raise ValueError(f"search: need low < high, got {search}")
     seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
@@ -335,22 +347,38 @@ def tornado(
     """One-at-a-time sensitivity of P(reach): each uncertain assumption fixed at its 10th
     and 90th percentiles while **the others stay as distributed** (common random numbers).
 
+    ``targets`` may name target groups too: a group's row is its joint probability (its
+    rule: all met, at least k, a weighted score) as each assumption moves — what a group's
+    members do together, which no member's swing shows.
+
     Returns
     -------
     pandas.DataFrame
-        One row per target and assumption: ``p_low``, ``p_high`` (P with the assumption at
-        the low/high quantile), ``swing = p_high − p_low``, ``p_base``, the two assumption
-        values; sorted by target, then by the size of the swing.
+        One row per target (or group: ``kind``) and assumption: ``p_low``, ``p_high`` (P with
+        the assumption at the low/high quantile), ``swing = p_high − p_low``, ``p_base``, the
+        two assumption values; sorted by target, then by the size of the swing. An assumption
+        that does not move a target has a swing of exactly 0 (common random numbers).
     """
     scenario = study.scenario_id(scenario)
     import pandas as pd
 
     seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
 
-    def run(s, which):
+    # targets and groups may be named together; a group's members are simulated with it
+    names = [targets] if isinstance(targets, str) else (None if targets is None else list(targets))
+    group_ids = {g.id for g in study.groups}
+    groups = [x for x in names or () if x in group_ids]
+    wanted = None
+    if names is not None:
+        wanted = [x for x in names if x not in group_ids]
+        for g in groups:
+            wanted += [t for t in study.group(g).targets if t not in wanted]
+
+    def run(s, which, grp):
         return assess(
             s,
             which,
+            groups=grp,
             scenario=scenario,
             n_paths=n_paths,
             rng=seq,
@@ -359,26 +387,37 @@ def tornado(
             executor=executor,
         )
 
-    base = run(study, targets)
-    ids = [r.id for r in base.targets if r.assessable and r.p_in_year.estimator != "exact"]
+    base = run(study, wanted, groups if names is not None else None)
+    shown = set(names) if names is not None else None
+    ids = [
+        r.id
+        for r in base.targets
+        if r.assessable and r.p_in_year.estimator != "exact" and (shown is None or r.id in shown)
+    ]
+    gids = [g.group_id for g in base.groups if g.assessable]
+    run_ids = [r.id for r in base.targets if r.assessable]
     rows = []
     for name, a, what in _uncertain(study, scenario):
         dist = getattr(a, what)
         qlo, qhi = dist.quantile(quantiles[0]), dist.quantile(quantiles[1])
-        res_lo = run(_fix(study, scenario, a, what, qlo), ids)
-        res_hi = run(_fix(study, scenario, a, what, qhi), ids)
-        for tid in ids:
-            lo, hi = res_lo[tid].p_in_year.value, res_hi[tid].p_in_year.value
+        res_lo = run(_fix(study, scenario, a, what, qlo), run_ids, gids)
+        res_hi = run(_fix(study, scenario, a, what, qhi), run_ids, gids)
+        items = [(tid, "target", lambda r, k=tid: r[k].p_in_year) for tid in ids] + [
+            (gid, "group", lambda r, k=gid: r.group(k).p_all_in_year) for gid in gids
+        ]
+        for key, kind, get in items:
+            lo, hi = get(res_lo).value, get(res_hi).value
             rows.append(
                 {
-                    "target": tid,
+                    "target": key,
+                    "kind": kind,
                     "assumption": name,
                     "low_value": qlo,
                     "high_value": qhi,
                     "p_low": lo,
                     "p_high": hi,
                     "swing": hi - lo,
-                    "p_base": base[tid].p_in_year.value,
+                    "p_base": get(base).value,
                 }
             )
     df = pd.DataFrame(rows)
