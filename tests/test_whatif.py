@@ -227,16 +227,19 @@ def test_discovered_box_density_by_an_independent_count(jiaozuo):
     res = hz.discover(jiaozuo, "innovative-park-2025", scenario="optimistic", n_paths=2**13, rng=9)
     b = res.box(res.choose(0.8))
     paths = hz.simulate(jiaozuo, scenario="optimistic", n_paths=2**13, rng=9)
-    met = np.ones(paths.n_paths, dtype=bool)
     yi = {int(y): i for i, y in enumerate(paths.years)}
-    for tid in jiaozuo.group("innovative-park-2025").targets:
+    g = jiaozuo.group("innovative-park-2025")
+    score = np.zeros(paths.n_paths)
+    for tid, w in zip(g.targets, g.weights, strict=True):  # the group's weighted score
         t = jiaozuo.target(tid)
         x = paths[t.indicator]
         if t.measure == "cagr":
             ratio = x[:, yi[t.year]] / x[:, yi[t.base_year]]
-            met &= ratio ** (1 / (t.year - t.base_year)) - 1 >= t.value
+            ok = ratio ** (1 / (t.year - t.base_year)) - 1 >= t.value
         else:
-            met &= x[:, yi[t.year]] >= t.value
+            ok = x[:, yi[t.year]] >= t.value
+        score += w * ok
+    met = score >= g.threshold
     inside = np.ones(paths.n_paths, dtype=bool)
     for name, (lo, hi) in b.bounds.items():
         inside &= (paths.params[name] >= lo) & (paths.params[name] <= hi)
@@ -332,3 +335,23 @@ def test_a_volatility_lever_searches_volatilities_and_says_so():
         s, "gdp-2025", probability=0.6, lever="gdp.volatility", n_paths=1024, rng=1
     )
     assert 0 < r.value <= 1 and r.scenario == "plan"
+
+
+def test_prim_rules_name_only_the_inputs_that_decide():
+    """#16: peeling restricts inputs that merely happened to help; the rule prunes them."""
+    rng = np.random.default_rng(0)
+    x = rng.random((4000, 4))
+    y = ((x[:, 0] > 0.6) & (x[:, 1] > 0.3)).astype(float)  # inputs 3 and 4 are noise
+    res = hz.prim(x, y, ["a", "b", "c", "d"])
+    i = res.choose(0.9)
+    kept = res.pruned(i).bounds
+    assert set(kept) <= {"a", "b"} and "a" in kept
+    # pruning costs less than a point of density
+    assert res.pruned(i).density > res.box(i).density - 0.01
+
+
+def test_discover_uses_the_groups_rule(jiaozuo):
+    """A weighted-score group is discovered by its own rule, not as 'all members met'."""
+    r = hz.discover(jiaozuo, "innovative-park-2025", n_paths=2**13, rng=1)
+    p = hz.assess(jiaozuo, groups=["innovative-park-2025"], n_paths=2**13, rng=1, smoothing=False)
+    assert r.base_density == p.group("innovative-park-2025").p_all_in_year.value

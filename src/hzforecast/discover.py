@@ -71,8 +71,37 @@ class PrimResult:
             return len(self.trajectory) - 1
         return max(ok, key=lambda i: (self.trajectory[i].coverage, -i))
 
+    def pruned(self, i: int = -1, *, tol: float = 0.01) -> PrimBox:
+        """Box ``i`` without the restrictions that do not matter: one at a time, the
+        restriction whose removal costs the least density is dropped while that costs less
+        than ``tol`` (one percentage point) — peeling restricts inputs that merely happened to
+        help a little, and a rule should name only those that decide."""
+        b = self.trajectory[i]
+        bounds = dict(b.bounds)
+        total = self.y.sum()
+        while bounds:
+            dens = self.y[_inside(self.x, self.names, bounds)].mean()
+            trials = []
+            for name in bounds:
+                rest = {k: v for k, v in bounds.items() if k != name}
+                trials.append((dens - self.y[_inside(self.x, self.names, rest)].mean(), name))
+            cost, name = min(trials)
+            if cost >= tol:
+                break
+            del bounds[name]
+        m = _inside(self.x, self.names, bounds)
+        return PrimBox(
+            bounds,
+            float(self.y[m].sum() / total),
+            float(self.y[m].mean()),
+            float(m.mean()),
+            int(m.sum()),
+        )
+
     def rules(self, i: int = -1, *, box: PrimBox | None = None, what: str = "the target") -> str:
-        b = box or self.trajectory[i]
+        """The box as a rule, in growth terms; box ``i`` is pruned of restrictions that do not
+        matter (:meth:`pruned`) unless a ``box`` is given."""
+        b = box or self.pruned(i)
         parts = []
         for name, (lo, hi) in b.bounds.items():
             fmt = _fmt_for(name)
@@ -188,7 +217,7 @@ def discover(
     executor=None,
 ) -> PrimResult:
     """PRIM over a scenario's per-path draws (growth, assumed starts) with "the target — or
-    every target of the group — met in its year" as the outcome of each path."""
+    the group, by its rule — met in its year" as the outcome of each path."""
     scenario = study.scenario_id(scenario)
     from .assess import path_outcomes
     from .simulate import simulate
@@ -196,14 +225,14 @@ def discover(
     paths = simulate(
         study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False, executor=executor
     )
-    ids = (
-        [t for t in study.group(group_or_target).targets]
-        if group_or_target in {g.id for g in study.groups}
-        else [group_or_target]
-    )
-    y = np.ones(paths.n_paths, dtype=bool)
-    for tid in ids:
-        y &= path_outcomes(paths, study, tid, smooth=False) > 0.5
+    if group_or_target in {g.id for g in study.groups}:
+        from ._assess.blockstats import rule_holds
+
+        g = study.group(group_or_target)
+        met = np.array([path_outcomes(paths, study, t, smooth=False) > 0.5 for t in g.targets])
+        y = rule_holds(g, met)  # the group's own rule: all met, at least k, a weighted score
+    else:
+        y = path_outcomes(paths, study, group_or_target, smooth=False) > 0.5
     names = [p.name for p in paths.model.params if not p.dist.is_fixed]
     x = np.column_stack([paths.params[nm] for nm in names])
     return prim(x, y.astype(float), names, alpha=alpha, min_mass=min_mass)
