@@ -26,6 +26,7 @@ docs: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	$(BIN)/python benchmarks/trackrecord.py > docs/generated/trackrecord.md.tmp
 	mv docs/generated/trackrecord.md.tmp docs/generated/trackrecord.md
+	$(BIN)/python benchmarks/docs_outputs.py
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 	@echo "docs built: docs/_build/html/index.html"
 

@@ -263,7 +263,12 @@ def _run(study, args) -> int:
         study.scenario(sid)  # unknown names fail before any work
     n = args.paths
     if args.method == "qmc" and n & (n - 1):
-        raise ValueError(f"--paths: --method qmc needs a power of two, got {n}")
+        up = 1 << (n - 1).bit_length()  # Sobol' points come in powers of two
+        print(
+            f"note: --method qmc uses a power of two; {n:,} paths rounded up to {up:,}",
+            file=sys.stderr,
+        )
+        n = up
     seq = np.random.SeedSequence(args.seed)
     with _pool(args.workers) as ex:
         results = [
@@ -355,12 +360,16 @@ def _sensitivity(study, args) -> int:
             study, targets, scenario=args.scenario, n_paths=_pow2(args.paths), rng=args.seed
         )
         zero = df["swing"].abs() <= 1e-12
-        still = [f"{r.assumption} on {r.target}" for r in df[zero].itertuples()]
+        moved = set(df.loc[~zero, "assumption"])
+        still = [a for a in dict.fromkeys(df.loc[zero, "assumption"]) if a not in moved]
         df = df[~zero]
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print("\n(each assumption at its 10th and 90th percentile, the others as distributed)")
+        print(
+            "\n(each assumption at its 10th and 90th percentile, the others as distributed; "
+            "rows with a swing of exactly 0 are left out)"
+        )
         if still:
-            print(f"no effect (a swing of exactly 0): {'; '.join(still)}")
+            print(f"no effect on any of these targets: {', '.join(still)}")
     else:
         from .sensitivity import sobol_indices
 
