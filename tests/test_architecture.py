@@ -15,7 +15,7 @@ LAYERS = {
         "_rng", "_scales", "_words", "_files", "_progress", "figures", "distributions", "spec",
         "_study_text", "audit", "closedform", "scores",
     ],
-    "fit": ["_fitting", "fit", "reference", "trackrecord", "io", "backtest", "batch"],
+    "fit": ["_fitting", "fit", "reference", "trackrecord", "_resolve", "io", "backtest", "batch"],
     "simulate": ["_engine", "simulate"],
     "assess": ["_assess", "assess"],
     "levers": ["whatif", "sensitivity", "discover"],

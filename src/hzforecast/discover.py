@@ -226,7 +226,7 @@ def discover(
         study, scenario=scenario, n_paths=n_paths, rng=rng, progress=False, executor=executor
     )
     if group_or_target in {g.id for g in study.groups}:
-        from ._assess.blockstats import rule_holds
+        from ._assess import rule_holds
 
         g = study.group(group_or_target)
         met = np.array([path_outcomes(paths, study, t, smooth=False) > 0.5 for t in g.targets])

@@ -218,7 +218,7 @@ def study_from_dict(raw, *, name: str = "<dict>") -> Study:
         )
     if _depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise StudyFileError(f"{name}: nesting deeper than {MAX_DEPTH} levels")
-    from .reference import resolve_study
+    from ._resolve import resolve_study
 
     try:
         raw = resolve_study(raw)

@@ -13,7 +13,7 @@ per-block statistics, their accumulation, and the results.
 """
 
 from .accumulate import QUANTILES, Accumulator
-from .blockstats import SAMPLE_MAX, BlockStats, block_stats
+from .blockstats import SAMPLE_MAX, BlockStats, block_stats, rule_holds, rule_probability
 from .estimators import (
     growth_integrated_by,
     last_prob,
@@ -93,6 +93,8 @@ __all__ = [
     "probability_given_parameters",
     "progress_status",
     "rows",
+    "rule_holds",
+    "rule_probability",
     "smoothed_prob",
     "survival_by",
     "text_table",
