@@ -894,3 +894,73 @@ def test_paired_difference_error_is_calibrated(doc):
     chi2 = float(np.sum(z**2))
     lo, hi = st.chi2.ppf([0.001, 0.999], len(z))
     assert lo < chi2 < hi, chi2
+
+
+def test_target_se_stops_when_precise_enough(doc):
+    """Runs of doubling size until every reported SE reaches the target; the answer is a
+    single run of the final size, whatever the executor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = make(doc)
+    res = hz.assess(s, scenario="base", n_paths=1024, rng=4, smoothing=False, target_se=0.004)
+    sizes = [h["n_paths"] for h in res.convergence]
+    assert sizes == [1024 * 2**k for k in range(len(sizes))] and sizes[-1] == res.n_paths
+    assert all(e.se <= 0.004 for r in res.targets for e in (r.p_in_year, r.p_by_year))
+    assert res.convergence[-2]["largest_se"] > 0.004  # it did not stop early
+    once = hz.assess(s, scenario="base", n_paths=res.n_paths, rng=4, smoothing=False)
+    assert res.to_frame().equals(once.to_frame())
+    with ThreadPoolExecutor(2) as ex:
+        par = hz.assess(s, scenario="base", n_paths=1024, rng=4, smoothing=False,
+                        target_se=0.004, executor=ex)  # fmt: skip
+    assert par.to_frame().equals(res.to_frame())
+    capped = hz.assess(s, scenario="base", n_paths=1024, rng=4, smoothing=False,
+                       target_se=1e-6, max_paths=4096)  # fmt: skip
+    assert capped.n_paths == 4096 and "max_paths = 4,096 reached" in capped.notes[-1]
+    with pytest.raises(ValueError, match="target_se: must be a positive number"):
+        hz.assess(s, scenario="base", n_paths=1024, rng=4, target_se=0)
+
+
+def test_save_and_load_an_assessment(jiaozuo, tmp_path):
+    """Versioned strict JSON: every reported number, the targets, groups, assumptions,
+    corrections and notes come back; a file of another kind or version is refused."""
+    import json
+
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=2**12, rng=3)
+    path = res.save(tmp_path / "a.json")
+    text = path.read_text(encoding="utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON: {c}"))
+    back = hz.load_assessment(path)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(back.to_frame(), res.to_frame())
+    assert back.table() == res.table() and back.table(lang="zh") == res.table(lang="zh")
+    assert back.assumptions == res.assumptions and back.corrections == res.corrections
+    assert back["gdp-growth-2019"].target == res["gdp-growth-2019"].target
+    d = json.loads(text)
+    d["version"] = 2
+    (tmp_path / "v2.json").write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(
+        ValueError, match="version: this hzforecast reads assessment files of version 1"
+    ):
+        hz.load_assessment(tmp_path / "v2.json")
+    (tmp_path / "study.json").write_text(json.dumps({"id": "x"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="format: expected 'hzforecast-assessment'"):
+        hz.load_assessment(tmp_path / "study.json")
+
+
+def test_excel_and_csv_exports(jiaozuo, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=2**12, rng=3)
+    res.to_excel(tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert wb.sheetnames == ["results", "assumptions", "about"]
+    back = pd.read_excel(tmp_path / "a.xlsx", sheet_name="results")
+    assert list(back["id"]) == list(res.to_frame()["id"])
+    assert back["p_in_year"].iloc[0] == pytest.approx(res.to_frame()["p_in_year"].iloc[0])
+    res.to_csv(tmp_path / "a.csv")
+    raw = (tmp_path / "a.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    assert len(pd.read_csv(tmp_path / "a.csv", encoding="utf-8-sig")) == len(res.to_frame())
+    assert list(tmp_path.glob("*.tmp")) == [] and len(list(tmp_path.glob("tmp*"))) == 0

@@ -270,3 +270,20 @@ def test_the_library_leaves_global_state_alone(jiaozuo, tmp_path):
     now = os.umask(0o022)
     os.umask(now)
     assert now == umask
+
+
+def test_convergence_plot_draws_every_target():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pathlib import Path
+
+    from hzforecast import plot
+
+    s = hz.load_study(Path(__file__).resolve().parents[1] / "examples" / "xinxiang-toy.toml")
+    res = hz.assess(s, n_paths=1024, rng=1, smoothing=False, target_se=0.01)
+    ax = plot.convergence(res)
+    assert len(ax.lines) == sum(r.assessable for r in res.targets)
+    assert list(ax.lines[0].get_xdata()) == [h["n_paths"] for h in res.convergence]
+    with pytest.raises(ValueError, match="no convergence record"):
+        plot.convergence(hz.assess(s, n_paths=1024, rng=1))

@@ -11,7 +11,15 @@ The flow runs one way::
 """
 
 from . import closedform, reference, report, trackrecord
-from .assess import Assessment, Estimate, GroupResult, TargetResult, assess, compare_scenarios
+from .assess import (
+    Assessment,
+    Estimate,
+    GroupResult,
+    TargetResult,
+    assess,
+    compare_scenarios,
+    load_assessment,
+)
 from .audit import AuditResult, Finding, audit
 from .backtest import BacktestResult, backtest
 from .discover import discover, prim
@@ -81,6 +89,7 @@ __all__ = [
     "convert",
     "discover",
     "fit",
+    "load_assessment",
     "load_study",
     "parse_figure",
     "prim",

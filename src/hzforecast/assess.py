@@ -47,6 +47,7 @@ public front.
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Executor
 from functools import partial
 from typing import Literal
@@ -94,6 +95,7 @@ __all__ = [
     "TargetResult",
     "assess",
     "compare_scenarios",
+    "load_assessment",
     "paired_difference",
     "path_outcomes",
     "progress_status",
@@ -142,6 +144,8 @@ def assess(
     executor: Executor | None = None,
     progress: bool | None = None,
     study: Study | None = None,
+    target_se: float | None = None,
+    max_paths: int = 2**24,
 ) -> Assessment:
     """P(reach) of targets, from simulated paths or streaming from a study.
 
@@ -166,6 +170,16 @@ def assess(
         Integrate shocks analytically where possible (see module notes).
     progress : bool or None
         A progress bar for long runs (None: only on a terminal or in a notebook).
+    target_se : float, optional
+        Stop when precise enough: run with ``n_paths``, then twice as many, and so on, until
+        every reported probability (in and by the year, targets and groups) has a Monte Carlo
+        standard error of at most ``target_se``, or ``max_paths`` is reached (a note says
+        so). Each run is a complete run of its size, so the answer is the one a single run of
+        the final size gives — whatever the executor. The runs are kept in
+        :attr:`Assessment.convergence` (paths, the largest SE, every P and SE) for
+        :func:`hzforecast.plot.convergence`.
+    max_paths : int
+        The most paths ``target_se`` may use (default 2²⁴ ≈ 16.8 million).
 
     Returns
     -------
@@ -214,7 +228,59 @@ def assess(
     if study is not None:
         raise TypeError("study: pass it only with paths (the first argument is the study)")
     args = {k: (_STREAMING_DEFAULTS[k] if v is None else v) for k, v in streaming.items()}
-    return _assess_streaming(paths_or_study, targets, groups, smoothing, progress, **args)
+    if target_se is None:
+        return _assess_streaming(paths_or_study, targets, groups, smoothing, progress, **args)
+    return _until_precise(paths_or_study, targets, groups, smoothing, progress, target_se,
+                          max_paths, args)  # fmt: skip
+
+
+def load_assessment(path) -> Assessment:
+    """An assessment saved with :meth:`Assessment.save` (versioned, strict JSON)."""
+    from ._assess import load_assessment as load
+
+    return load(path)
+
+
+def _largest_se(res: Assessment) -> float:
+    ses = [
+        e.se
+        for r in res.targets
+        if r.assessable and r.p_in_year.estimator != "exact"
+        for e in (r.p_in_year, r.p_by_year)
+    ] + [e.se for g in res.groups if g.assessable for e in (g.p_all_in_year, g.p_all_by_year)]
+    return max(ses, default=0.0)
+
+
+def _until_precise(study, targets, groups, smoothing, progress, target_se, max_paths, args):
+    """Complete runs of doubling size until every SE reaches ``target_se`` (see assess)."""
+    if isinstance(target_se, bool) or not (isinstance(target_se, int | float) and target_se > 0):
+        raise ValueError(f"target_se: must be a positive number, got {target_se!r}")
+    if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < MIN_PATHS:
+        raise ValueError(f"max_paths: must be a whole number >= {MIN_PATHS}, got {max_paths!r}")
+    seq = as_seed_sequence(args.pop("rng"))  # every run from the same seed: nested, comparable
+    n = args.pop("n_paths")
+    history = []
+    while True:
+        res = _assess_streaming(study, targets, groups, smoothing, progress, rng=seq,
+                                n_paths=n, **args)  # fmt: skip
+        worst = _largest_se(res)
+        history.append(
+            {
+                "n_paths": n,
+                "largest_se": worst,
+                **{f"{r.id}": r.p_in_year.value for r in res.targets if r.assessable},
+                **{f"{r.id}_se": r.p_in_year.se for r in res.targets if r.assessable},
+            }
+        )
+        if worst <= target_se or 2 * n > max_paths:
+            break
+        n *= 2
+    note = (
+        f"stopped at {n:,} paths: the largest Monte Carlo SE is {worst:.2g}"
+        + (f" (target {target_se:g})" if worst <= target_se else
+           f", above the target {target_se:g}: max_paths = {max_paths:,} reached")
+    )  # fmt: skip
+    return dataclasses.replace(res, notes=(*res.notes, note), convergence=tuple(history))
 
 
 def _assess_paths(paths: Paths, targets, groups, smoothing, study) -> Assessment:

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "cjk_font",
+    "convergence",
     "fan_chart",
     "prim_tradeoff",
     "prob_by_year",
@@ -54,6 +55,7 @@ _TEXT = {
         "median": "median",
         "scenario": "scenario",
         "swing": "change in P(reach)",
+        "paths": "paths",
         "at_p10": "assumption at its 10th percentile",
         "at_p90": "assumption at its 90th percentile",
         "as_assumed": "as assumed",
@@ -74,6 +76,7 @@ _TEXT = {
         "median": "中位数",
         "scenario": "情景",
         "swing": "达成概率变化",
+        "paths": "路径数",
         "at_p10": "假设取第10百分位",
         "at_p90": "假设取第90百分位",
         "as_assumed": "按原假设",
@@ -347,6 +350,35 @@ def prim_tradeoff(result, *, ax=None, lang: str = "en", chosen: int | None = Non
     ax.set_ylim(0, 1.02)
     ax.figure.colorbar(sc, ax=ax, label="restricted inputs")
     ax.grid(alpha=0.3)
+    _use_cjk(ax, lang)
+    return ax
+
+
+def convergence(assessment, targets=None, *, ax=None, lang: str = "en"):
+    """P(in year) ± 2 SE against the number of paths, from an assessment run with
+    ``target_se`` (its runs of doubling size): how the estimates settle."""
+    plt, tx, lang = _setup(lang)
+    hist = list(assessment.convergence)
+    if not hist:
+        raise ValueError(
+            "assessment: no convergence record; run hz.assess(..., target_se=...) to get one"
+        )
+    ids = [k for k in hist[-1] if k not in ("n_paths", "largest_se") and not k.endswith("_se")]
+    if targets is not None:
+        ids = [t for t in ([targets] if isinstance(targets, str) else targets) if t in ids]
+    ax = _axes(ax, plt, size=(7, 4))
+    n = np.array([h["n_paths"] for h in hist], float)
+    for tid in ids:
+        p = np.array([h.get(tid, np.nan) for h in hist])
+        se = np.array([h.get(f"{tid}_se", np.nan) for h in hist])
+        line = ax.plot(n, p, marker="o", ms=3, lw=1, label=tid)[0]
+        ax.fill_between(n, p - 2 * se, p + 2 * se, color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(tx["paths"])
+    ax.set_ylabel("P(in year) ± 2 SE")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
     _use_cjk(ax, lang)
     return ax
 

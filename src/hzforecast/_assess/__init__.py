@@ -33,6 +33,8 @@ from .montecarlo import (
     min_variance_weights,
     wilson_interval,
 )
+from .persist import load as load_assessment
+from .persist import save as save_assessment
 from .plans import GroupPlan, TargetPlan, derived_needed, group_plans, plan_run, plan_targets
 from .results import (
     FAR_OFF,
@@ -83,6 +85,7 @@ __all__ = [
     "growth_integrated_by",
     "html_table",
     "last_prob",
+    "load_assessment",
     "markdown_table",
     "measure",
     "meets",
@@ -95,6 +98,7 @@ __all__ = [
     "rows",
     "rule_holds",
     "rule_probability",
+    "save_assessment",
     "smoothed_prob",
     "survival_by",
     "text_table",

@@ -8,6 +8,7 @@ the Monte Carlo settings and the seed — never as prose other code parses back.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -290,6 +291,9 @@ class Assessment:
     assumptions: tuple[AssumptionUsed, ...]
     scenario_name_zh: str | None = None
     scenario_name_en: str | None = None
+    # runs of doubling size when assess(..., target_se=...) was asked: paths, the largest SE,
+    # and every target's P and SE (for plot.convergence)
+    convergence: tuple = ()
 
     @property
     def assumed(self) -> tuple[str, ...]:
@@ -309,6 +313,77 @@ class Assessment:
             if g.group_id == group_id:
                 return g
         raise KeyError(f"group: {group_id!r} was not assessed")
+
+    def save(self, path):
+        """Write the assessment to ``path`` as versioned, strict JSON (atomically); read it back
+        with :func:`hzforecast.load_assessment`."""
+        from .persist import save
+
+        return save(self, path)
+
+    def to_csv(self, path, *, bom: bool = True):
+        """:meth:`to_frame` as CSV (UTF-8 with a byte-order mark, so that Excel shows Chinese;
+        ``bom=False`` without), written atomically."""
+        from .._files import atomic_write
+
+        text = self.to_frame().to_csv(index=False, float_format="%.10g", lineterminator="\n")
+        atomic_write(path, ("\ufeff" if bom else "") + text)
+
+    def to_excel(self, path):
+        """An .xlsx workbook (the optional extra ``hzforecast[excel]``, openpyxl): the results,
+        the assumptions, and a sheet of what the numbers rest on (study, scenario, method,
+        paths, seed, corrections, notes). Written to a temporary file and renamed."""
+        import os
+        import tempfile
+
+        import pandas as pd
+
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise ImportError(
+                "to_excel: needs openpyxl — pip install 'hzforecast[excel]'"
+            ) from None
+        about = pd.DataFrame(
+            {
+                "item": ["study", "scenario", "method", "paths", "seed", "smoothing"]
+                + ["correction"] * len(self.corrections)
+                + ["note"] * len(self.notes),
+                "value": [self.study_id, self.scenario_id, self.method, self.n_paths,
+                          str(self.seed), self.smoothing]
+                + [str(c) for c in self.corrections]
+                + [str(n) for n in self.notes],
+            }
+        )  # fmt: skip
+        assumed = pd.DataFrame(
+            [
+                {
+                    "indicator": u.indicator,
+                    "growth": u.growth.describe(),
+                    "volatility": u.volatility,
+                    "start": None if u.start is None else u.start.describe(),
+                    "status": u.status,
+                    "rationale": u.rationale,
+                    "source": u.source,
+                }
+                for u in self.assumptions
+            ]
+        )
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=folder)
+        os.close(fd)
+        try:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                self.to_frame().to_excel(xw, sheet_name="results", index=False)
+                assumed.to_excel(xw, sheet_name="assumptions", index=False)
+                about.to_excel(xw, sheet_name="about", index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path
 
     def to_frame(self):
         """One row per target, then one per group, with every reported number."""
