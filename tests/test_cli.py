@@ -91,10 +91,6 @@ def test_run_csv_and_json_agree(capsys):
     [
         (["run", "jiaozuo-2019", "--scenario", "worst"], "scenario: unknown id 'worst'"),
         (["run", "jiaozuo-2019", "--paths", "0"], "--paths: must be at least 1, got 0"),
-        (
-            ["run", "jiaozuo-2019", "--paths", "1000", "--method", "qmc"],
-            "--paths: --method qmc needs a power of two, got 1000",
-        ),
         (["run", "jiaozuo-2019", "--seed", "-3"], "argument --seed: must be non-negative"),
         (["show", "no-such-study"], "no-such-study: no such file, and not a built-in study"),
     ],
@@ -254,3 +250,20 @@ def test_levers_use_the_default_scenario(capsys, args):
     code, out, err = run(capsys, *args)
     assert code == 0, err
     assert "Scenario 'plan' (Plan) — the study's default" in out
+
+
+def test_qmc_paths_are_rounded_up_with_a_note(capsys):
+    code, out, err = run(
+        capsys,
+        "run",
+        TOY,
+        "--paths",
+        "1000",
+        "--method",
+        "qmc",
+        "--format",
+        "json",
+        "--no-progress",
+    )
+    assert code == 0 and "1,000 paths rounded up to 1,024" in err
+    assert json.loads(out)["results"][0]["n_paths"] == 1024

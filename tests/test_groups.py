@@ -188,3 +188,20 @@ def test_share_growth_is_in_percentage_points(doc):
     assert r.required_growth == pytest.approx((0.25 - 0.2) / 5)
     assert r.anticipated_growth == pytest.approx((r.value_quantiles[0.5] - 0.2) / 5)
     assert "+1.00pp" in str(res)  # (0.25 − 0.20)/5 a year, compact in the terminal
+
+
+@pytest.mark.parametrize(
+    "rule", RULES, ids=lambda r: f"{r['rule']}-{r.get('k', r.get('threshold', ''))}"
+)
+def test_probability_given_parameters_follows_the_rule(doc, rule):
+    """What Sobol' indices evaluate for a group: its rule's probability given the inputs,
+    against enumeration with the closed-form marginals (fixed growth: one design point)."""
+    from hzforecast import _assess, _engine
+
+    s = three_doc(doc, rule)
+    model = _engine.compile_model(s, "base")
+    g = s.group("g")
+    plans = _assess.plan_targets(s, model, [s.target(t) for t in g.targets], strict=True)
+    theta = np.array([[G[i]] for i in range(3)])  # the three fixed growths, one column
+    y = _assess.probability_given_parameters(plans, model, theta, g)
+    assert y[0] == pytest.approx(by_enumeration(rule, marginals()), rel=1e-9)

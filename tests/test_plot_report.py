@@ -208,45 +208,98 @@ def test_report_paths_cannot_be_steered_by_the_study(jiaozuo, tmp_path):
 
 
 CHROMIUM = "/usr/bin/chromium"
+#: .ci/run installs Debian's chromium and fonts-noto-cjk and sets this: there the browser test
+#: must run, not skip
+REQUIRE_BROWSER = os.environ.get("HZ_REQUIRE_BROWSER") == "1"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]  # fmt: skip
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
-def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
-    """Headless Chromium loads the report and lays out its Chinese text and figures."""
+def _chromium(args, tmp_path, timeout=120):
     import subprocess
+
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    try:
+        return subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        if REQUIRE_BROWSER:
+            raise
+        pytest.skip("chromium is installed but did not answer within two minutes")
+
+
+def _ink(png):
+    """The screenshot as an array, and a mask of its dark (text) pixels."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    return img, img.sum(axis=2) < 300
+
+
+def _glyphs(mask):
+    """Bounding boxes of the characters on one line: columns with ink, split at gaps."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = mask.any(axis=0)
+    boxes, start = [], None
+    for x, on in enumerate([*cols, False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            boxes.append((start, x))
+            start = None
+    return [mask[rows[0] : rows[-1] + 1, a:b] for a, b in boxes]
+
+
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not REQUIRE_BROWSER,
+    reason="Debian's chromium is not installed",
+)
+def test_report_renders_in_a_real_browser(jiaozuo, tmp_path):
+    """Headless Chromium loads the Chinese report; the test looks at the picture: the figures
+    are drawn (the fan charts' blue is on the page), and the report's fonts draw Chinese as
+    real glyphs — the characters of a line differ from each other, where a missing font draws
+    the same empty box for each."""
+    from hzforecast.report import _CSS
 
     with chinese_figures():
         out = hz.report.write_report(
             jiaozuo, tmp_path / "r", n_paths=8192, lang="zh", scenarios=["baseline"]
         )
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
     url = (out / "report.html").as_uri()
-    try:
-        dom = subprocess.run(
-            [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
-        )
-        shot = tmp_path / "shot.png"
-        subprocess.run(
-            [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
-            capture_output=True,
-            timeout=120,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("chromium is installed but did not answer within two minutes")
+    dom = _chromium(["--dump-dom", url], tmp_path)
     if not dom.stdout.strip():
+        if REQUIRE_BROWSER:
+            pytest.fail(f"chromium could not start: {dom.stderr[-300:]}")
         pytest.skip(f"chromium is installed but could not start: {dom.stderr[-200:]}")
     assert "目标可达性评估" in dom.stdout and "mengniu-2019" in dom.stdout
-    assert shot.exists() and shot.stat().st_size > 50_000  # a rendered page, not a blank one
+    shot = tmp_path / "shot.png"
+    _chromium(["--window-size=1200,6000", f"--screenshot={shot}", url], tmp_path)
+    img, _ = _ink(shot)
+    blue = np.abs(img - np.array([31, 95, 168])).sum(axis=2) < 40  # the fan charts' median
+    assert blue.sum() > 2000, f"no figure drawn ({blue.sum()} blue pixels)"
+    # the report's own fonts, on one line of Chinese from the study
+    page = tmp_path / "glyphs.html"
+    text = "焦作高新区目标可达性"
+    page.write_text(
+        f"<html><head><meta charset='utf-8'><style>{_CSS} body{{margin:20px}} "
+        f"p{{font-size:72px;letter-spacing:24px;color:#000;margin:0}}</style></head>"
+        f"<body><p>{text}</p></body></html>",
+        encoding="utf-8",
+    )
+    line = tmp_path / "line.png"
+    _chromium(["--window-size=1400,200", f"--screenshot={line}", page.as_uri()], tmp_path)
+    _, mask = _ink(line)
+    glyphs = [g for g in _glyphs(mask) if g.shape[1] > 10]
+    assert len(glyphs) >= len(text) - 2, f"{len(glyphs)} characters drawn for {len(text)}"
+    shapes = {(g.shape, g.tobytes()) for g in glyphs}
+    assert len(shapes) >= len(glyphs) - 1, (
+        "the characters are drawn as identical boxes (no CJK font)"
+    )
 
 
 def test_the_library_leaves_global_state_alone(jiaozuo, tmp_path):
@@ -287,3 +340,39 @@ def test_convergence_plot_draws_every_target():
     assert list(ax.lines[0].get_xdata()) == [h["n_paths"] for h in res.convergence]
     with pytest.raises(ValueError, match="no convergence record"):
         plot.convergence(hz.assess(s, n_paths=1024, rng=1))
+
+
+def test_the_cjk_font_picker_prefers_simplified_chinese():
+    from hzforecast.plot import _simplified_first
+
+    names = ["Noto Sans CJK HK", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC"]
+    assert min(names, key=_simplified_first) == "Noto Sans CJK SC"
+    assert min(["Noto Sans CJK HK", "Noto Sans CJK"], key=_simplified_first) == "Noto Sans CJK"
+
+
+def test_report_charts_every_indicator_with_a_target(jiaozuo, tmp_path):
+    """#16: a chart for every indicator with a level or CAGR target (not the first six),
+    each target marked, captions with names."""
+    from html import unescape
+
+    out = hz.report.write_report(jiaozuo, tmp_path / "r", n_paths=4096, scenarios=["baseline"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    res = hz.assess(jiaozuo, scenario="baseline", n_paths=4096, rng=1)
+    want = {
+        r.target.indicator
+        for r in res.targets
+        if r.assessable and r.target.measure in ("level", "cagr")
+    }
+    captions = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", html)
+    for ind in want:
+        name = jiaozuo.indicator(ind).name_en
+        assert any(unescape(c).startswith(name) for c in captions), name
+    assert html.count("<img") >= len(want)
+    # a CAGR target is marked on its indicator's fan chart
+    import matplotlib
+
+    matplotlib.use("Agg")
+    paths = hz.simulate(jiaozuo, scenario="baseline", n_paths=2048, rng=1)
+    ax = plot.fan_chart(paths, "gdp", study=jiaozuo, target=["profile-2025-gdp-cagr"])
+    stars = [ln for ln in ax.lines if ln.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_xdata()[0] == 2025

@@ -80,12 +80,25 @@ class _Dist(BaseModel):
         lo, hi = self._frozen().support()
         return float(lo), float(hi)
 
-    def describe(self) -> str:
-        fields = ", ".join(
-            f"{k}={v:g}" for k, v in self.model_dump().items() if k != "dist" and v is not None
-        )
+    def describe(self, *, lang: str = "en") -> str:
+        d = {k: v for k, v in self.model_dump().items() if k != "dist" and v is not None}
+        if lang == "zh":
+            name = _ZH_NAMES.get(self.dist, self.dist)  # type: ignore[attr-defined]
+            fields = ",".join(f"{_ZH_FIELDS.get(k, k)} {v:g}" for k, v in d.items())
+            return f"{name}({fields})"
+        fields = ", ".join(f"{k}={v:g}" for k, v in d.items())
         return f"{self.dist}({fields})"  # type: ignore[attr-defined]
 
+
+#: Distribution and field names in Chinese (for the Chinese tables and reports).
+_ZH_NAMES = {
+    "fixed": "固定值", "uniform": "均匀分布", "triangular": "三角分布", "normal": "正态分布",
+    "lognormal": "对数正态分布", "pert": "PERT分布", "studentt": "t分布", "empirical": "经验分布",
+}  # fmt: skip
+_ZH_FIELDS = {
+    "value": "值", "low": "下限", "high": "上限", "mode": "众数", "mean": "均值", "sd": "标准差",
+    "mu": "μ", "sigma": "σ", "lamb": "λ", "df": "自由度", "loc": "位置", "scale": "尺度",
+}  # fmt: skip
 
 #: The most extreme uniforms the engine can draw (53-bit floats in (0, 1)).
 _EXTREME_U = np.array([2.0**-53, 0.5, 1.0 - 2.0**-53])
@@ -465,9 +478,15 @@ class Empirical(_Dist):
     def support(self) -> tuple[float, float]:
         return float(min(self.values)), float(max(self.values))
 
-    def describe(self) -> str:
+    def describe(self, *, lang: str = "en") -> str:
         v = self._sorted
         q = np.quantile(v, [0.1, 0.5, 0.9], method="inverted_cdf")
+        if lang == "zh":
+            return (
+                f"经验分布({v.size}个值,中位数 {q[1]:g},10–90% {q[0]:g}–{q[2]:g}"
+                + (f";{self.source}" if self.source else "")
+                + ")"
+            )
         return (
             f"empirical({v.size} values, median {q[1]:g}, 10–90% {q[0]:g}–{q[2]:g}"
             + (f"; {self.source}" if self.source else "")

@@ -96,10 +96,21 @@ def cjk_font() -> str | None:
 
     names = sorted({f.name for f in font_manager.fontManager.ttflist})
     for want in _CJK_NAMES:
-        for name in names:
-            if name.startswith(want):
-                return name
+        found = [name for name in names if name.startswith(want)]
+        if found:
+            return min(found, key=_simplified_first)
     return None
+
+
+def _simplified_first(name: str) -> int:
+    """Simplified Chinese cuts first; Japanese, Korean and traditional (TC, HK) cuts last —
+    their glyphs for the same characters follow other standards."""
+    last = name.rsplit(" ", 1)[-1]
+    if last in ("SC", "CN"):
+        return 0
+    if last in ("JP", "KR", "TC", "HK", "TW"):
+        return 2
+    return 1
 
 
 def _setup(lang: str):
@@ -183,9 +194,9 @@ def fan_chart(
     indicator : str
     study : Study, optional
         For the observed history and the names.
-    target : str or Target, optional
-        Marked at its year and threshold; the required path (constant growth from the start
-        to the threshold) is drawn as a line.
+    target : str or Target, or a list of them, optional
+        Marked at its year and threshold (a CAGR target at the level it implies); the
+        required path (constant growth from the start to the threshold) is drawn as a line.
     """
     plt, tx, lang = _setup(lang)
     if indicator not in paths.states:
@@ -209,32 +220,12 @@ def fan_chart(
             vs = [(o.correction.value if o.correction else o.value) for o in ind.observations]
             ax.plot(ys, vs, "o", color="black", ms=5, label=tx["history"])
     if target is not None:
-        t = study.target(target) if isinstance(target, str) else target
-        if t.indicator != indicator:
-            raise ValueError(f"target: {t.id!r} is on {t.indicator!r}, not {indicator!r}")
-        if t.measure == "level":
-            ax.plot(
-                [t.year],
-                [t.value],
-                marker="*",
-                ms=16,
-                color="#c0392b",
-                ls="none",
-                label=f"{tx['target']} {t.describe(_target_unit(ind, lang))}",
-            )
-            start = ok.argmax()
-            x0, y0 = np.nanmedian(x[:, start]), years[start]
-            if t.year > y0 and x0 > 0 and t.value > 0:
-                yy = np.arange(y0, t.year + 1)
-                g = (t.value / x0) ** (1 / (t.year - y0))
-                ax.plot(
-                    yy,
-                    x0 * g ** (yy - y0),
-                    ls="--",
-                    color="#c0392b",
-                    lw=1.2,
-                    label=f"{tx['required']} ({g - 1:.1%}/yr)",
-                )
+        many = target if isinstance(target, list | tuple) else [target]
+        marked = [study.target(t) if isinstance(t, str) else t for t in many]
+        for k, t in enumerate(marked):
+            if t.indicator != indicator:
+                raise ValueError(f"target: {t.id!r} is on {t.indicator!r}, not {indicator!r}")
+            _mark_target(ax, t, x, years, ok, ind, lang, tx, first=k == 0)
     unit = _unit(ind.unit, lang) if ind is not None else ""
     if ind is not None and ind.kind == "share":
         from matplotlib.ticker import PercentFormatter
@@ -248,6 +239,32 @@ def fan_chart(
     ax.grid(alpha=0.3)
     _use_cjk(ax, lang)
     return ax
+
+
+def _mark_target(ax, t, x, years, ok, ind, lang, tx, *, first: bool):
+    """A level target as a star at its year and threshold; a CAGR target as the level it
+    implies from its base year (the median there); a one-year growth target is not a level
+    and is left to the tables. The required path from the start is drawn for each."""
+    start = ok.argmax()
+    if t.measure == "level":
+        level, y0, x0 = t.value, years[start], np.nanmedian(x[:, start])
+        label = f"{tx['target']} {t.describe(_target_unit(ind, lang))}"
+    elif t.measure == "cagr":
+        b = t.base_year if t.base_year is not None else int(years[start])
+        if b not in years or t.year not in years:
+            return
+        j = int(np.flatnonzero(years == b)[0])
+        x0, y0 = np.nanmedian(x[:, j]), b
+        level = x0 * (1 + t.value) ** (t.year - b)
+        label = f"{tx['target']} {t.describe(lang=lang)} {b}–{t.year}"
+    else:
+        return
+    ax.plot([t.year], [level], marker="*", ms=16, color="#c0392b", ls="none", label=label)
+    if t.year > y0 and x0 > 0 and level > 0:
+        yy = np.arange(y0, t.year + 1)
+        g = (level / x0) ** (1 / (t.year - y0))
+        ax.plot(yy, x0 * g ** (yy - y0), ls="--", color="#c0392b", lw=1.2,
+                label=f"{tx['required']} ({g - 1:.1%}/yr)" if first else None)  # fmt: skip
 
 
 def prob_by_year(assessment, target: str, *, ax=None, lang: str = "en"):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ._assess import html_table, markdown_table
 from ._files import OutputFolder
+from ._progress import progress_bar
 from ._study_text import check_lang, md
 from .assess import assess
 from .spec import Study
@@ -98,19 +99,19 @@ def _figures(study, results, paths_by_scenario, lang):
     out = []
     first = next(iter(results))
     paths = paths_by_scenario[first]
-    seen = set()
-    for r in results[first].targets:
+    by_indicator: dict = {}
+    for r in results[first].targets:  # every indicator with a target it can chart
         t = r.target
-        if not r.assessable or t.indicator in seen or t.indicator not in paths.states:
-            continue
-        if t.measure != "level":
-            continue
-        seen.add(t.indicator)
+        if r.assessable and t.indicator in paths.states and t.measure in ("level", "cagr"):
+            by_indicator.setdefault(t.indicator, []).append(t)
+    scenario = study.scenario(first)
+    sc_name = scenario.name_zh if lang == "zh" else scenario.name_en
+    for ind_id, ts in by_indicator.items():
+        ind = study.indicator(ind_id)
         fig, ax = _figure((7, 3.6))
-        plot.fan_chart(paths, t.indicator, study=study, target=t, ax=ax, lang=lang)
-        out.append((f"{t.indicator} ({first})", _png(fig)))
-        if len(seen) >= 6:
-            break
+        plot.fan_chart(paths, ind_id, study=study, target=ts, ax=ax, lang=lang)
+        name = ind.name_zh if lang == "zh" else ind.name_en
+        out.append((f"{name} — {sc_name}", _png(fig)))
     if len(results) > 1:
         fig, ax = _figure((7, 6))
         plot.scenario_comparison(results, ax=ax, lang=lang)
@@ -146,8 +147,8 @@ def _html(study, results, audit, figures, settings, lang):
                 "<p class='small'>" + "<br>".join(escape(str(c)) for c in res.corrections) + "</p>"
             )
         parts.append(f"<h3>{tx['assumptions']}</h3><ul>")
-        for a in res.assumed:
-            parts.append(f"<li>{escape(str(a))}</li>")
+        for a in res.assumptions:
+            parts.append(f"<li>{escape(a.text(lang))}</li>")
         parts.append("</ul>")
     if figures:
         parts.append(f"<h2>{tx['figures']}</h2>")
@@ -203,8 +204,11 @@ def write_report(
     rng: int = 20190128,
     method: str = "mc",
     force: bool = False,
+    progress: bool | None = None,
 ) -> Path:
-    """Assess a study and write ``report.html`` and ``summary.md`` into the folder ``out``.
+    """Assess a study and write ``report.html`` and ``summary.md`` into the folder ``out``
+    (a fan chart for every indicator with a level or CAGR target, every such target marked;
+    ``progress``: a bar on a terminal or in a notebook).
 
     Raises
     ------
@@ -228,10 +232,16 @@ def write_report(
     for sid in ids:
         study.scenario(sid)
     seq = np.random.SeedSequence(rng)
-    results = {
-        sid: assess(study, scenario=sid, n_paths=n_paths, rng=seq, method=method, progress=False)
-        for sid in ids
-    }
+    bar = progress_bar(len(ids) * n_paths, progress, "report")
+    results = {}
+    for sid in ids:
+        results[sid] = assess(
+            study, scenario=sid, n_paths=n_paths, rng=seq, method=method, progress=False
+        )
+        if bar is not None:
+            bar.update(n_paths)
+    if bar is not None:
+        bar.close()
     paths = {
         ids[0]: simulate(
             study, scenario=ids[0], n_paths=min(n_paths, 20_000), rng=seq, progress=False

@@ -224,7 +224,8 @@ def sobol_indices(
 ) -> SobolResult:
     """Sobol' indices of P(target met in its year | scenario inputs) over the scenario's
     uncertain inputs (growth and assumed-start draws). ``target`` may name a target group
-    whose targets' shocks are uncorrelated: then the output is P(all met | inputs).
+    whose targets' shocks are uncorrelated: then the output is P(its rule holds | inputs) —
+    every target met, at least k, or a weighted score reached.
 
     The output for one input vector is the exact probability given those inputs (every
     yearly shock integrated analytically), so the analysis has no shock noise; the
@@ -241,6 +242,7 @@ def sobol_indices(
         )
     model = compile_model(study, scenario)
     group_ids = {g.id for g in study.groups}
+    group = None
     if target in group_ids:
         g = study.group(target)
         members = [study.target(tid) for tid in g.targets]
@@ -249,8 +251,9 @@ def sobol_indices(
         if not gp.product:
             raise ValueError(
                 f"group {target!r}: its targets' shocks are correlated (or not all "
-                f"on simulated indicators), so P(all met | inputs) is not exact"
+                f"on simulated indicators), so P(its rule holds | inputs) is not exact"
             )
+        group = g
     else:
         plans = plan_targets(study, model, [study.target(target)], strict=True)
     for plan in plans:
@@ -272,11 +275,13 @@ def sobol_indices(
     for col, j in enumerate(uncertain):
         theta[j] = ppf(model.params[j].dist, u[:, col])
     if executor is None:
-        y = probability_given_parameters(plans, model, theta)
+        y = probability_given_parameters(plans, model, theta, group)
     else:  # rows are independent: evaluate chunks in parallel, concatenate in order
         step = max(1, -(-theta.shape[1] // 8))
         futures = [
-            executor.submit(probability_given_parameters, plans, model, theta[:, i : i + step])
+            executor.submit(
+                probability_given_parameters, plans, model, theta[:, i : i + step], group
+            )
             for i in range(0, theta.shape[1], step)
         ]
         y = np.concatenate([f.result() for f in futures])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._rng import as_seed_sequence
 from .assess import assess, path_outcomes
 from .distributions import Fixed, shifted
@@ -155,6 +156,7 @@ def required_growth(
     xtol: float = 1e-6,
     max_evaluations: int = 40,
     executor=None,
+    progress: bool | None = None,
 ) -> GoalSeekResult:
     """The value of a lever at which P(target reached in its year) equals ``probability``.
 
@@ -198,11 +200,14 @@ def required_growth(
     seq = as_seed_sequence(rng)  # once: every run below reuses it (common random numbers)
     count = 0
     cache = {}
+    bar = progress_bar(None, progress, f"goal seek {t.id}", unit="run")
 
     def p_of(x):
         nonlocal count
         x = float(x)
         if x not in cache:
+            if bar is not None:
+                bar.update(1)
             s = apply_lever(study, scenario, lever, x)
             res = assess(
                 s,
@@ -259,6 +264,8 @@ def required_growth(
     above = [x for x in xs if (cache[x].p_in_year.value - probability) * (f_hi) > 0]
     b = (max(below) if below else lo, min(above) if above else hi)
     b = (min(b), max(b))
+    if bar is not None:
+        bar.close()
     return GoalSeekResult(
         target=t.id,
         lever=lever,
@@ -343,6 +350,7 @@ def tornado(
     method: str = "qmc",
     quantiles=(0.1, 0.9),
     executor=None,
+    progress: bool | None = None,
 ):
     """One-at-a-time sensitivity of P(reach): each uncertain assumption fixed at its 10th
     and 90th percentiles while **the others stay as distributed** (common random numbers).
@@ -397,11 +405,15 @@ def tornado(
     gids = [g.group_id for g in base.groups if g.assessable]
     run_ids = [r.id for r in base.targets if r.assessable]
     rows = []
-    for name, a, what in _uncertain(study, scenario):
+    inputs = list(_uncertain(study, scenario))
+    bar = progress_bar(2 * len(inputs), progress, "tornado", unit="run")
+    for name, a, what in inputs:
         dist = getattr(a, what)
         qlo, qhi = dist.quantile(quantiles[0]), dist.quantile(quantiles[1])
         res_lo = run(_fix(study, scenario, a, what, qlo), run_ids, gids)
         res_hi = run(_fix(study, scenario, a, what, qhi), run_ids, gids)
+        if bar is not None:
+            bar.update(2)
         items = [(tid, "target", lambda r, k=tid: r[k].p_in_year) for tid in ids] + [
             (gid, "group", lambda r, k=gid: r.group(k).p_all_in_year) for gid in gids
         ]
@@ -420,6 +432,8 @@ def tornado(
                     "p_base": get(base).value,
                 }
             )
+    if bar is not None:
+        bar.close()
     df = pd.DataFrame(rows)
     if df.empty:
         return df

@@ -266,20 +266,28 @@ def growth_integrated_by(p: TargetPlan, s, drifts: dict) -> np.ndarray:
     return 1.0 - cdf if p.cmp == ">=" else cdf
 
 
-def probability_given_parameters(plans: list[TargetPlan], model, theta: np.ndarray) -> np.ndarray:
-    """P(every target in ``plans`` met in its year | each column of parameters ``theta``):
+def probability_given_parameters(
+    plans: list[TargetPlan], model, theta: np.ndarray, group=None
+) -> np.ndarray:
+    """P(the targets in ``plans`` met in their years | each column of parameters ``theta``):
+    every target (or, given a ``group``, the group's rule: at least k, a weighted score),
     exact, every shock integrated (the targets' shocks must be independent). For global
     sensitivity analysis, where each column is one design point."""
     from .._engine import drifts, path_sigmas, path_walks
+    from .blockstats import rule_probability
 
     sig = path_sigmas(model, theta)
     d = drifts(model, theta, sig)
     w = path_walks(model, sig)
     n = theta.shape[1]
-    y = np.ones(n)
-    for plan in plans:
-        if plan.observed is not None:
-            y = y * (1.0 if plan.observed else 0.0)
-        else:
-            y = y * smoothed_prob(plan, n, theta, d, sig, w)
-    return y
+    probs = np.array(
+        [
+            np.full(n, 1.0 if plan.observed else 0.0)
+            if plan.observed is not None
+            else smoothed_prob(plan, n, theta, d, sig, w)
+            for plan in plans
+        ]
+    )
+    if group is None:
+        return np.prod(probs, axis=0)
+    return rule_probability(group, probs)

@@ -135,12 +135,27 @@ class AssumptionUsed:
         return self.status == "assumed"
 
     def __str__(self) -> str:
-        bits = [f"growth {self.growth.describe()}", f"volatility {self.volatility:g}"]
+        return self.text()
+
+    def text(self, lang: str = "en") -> str:
+        """The assumption in a line, in ``lang`` (the rationale is the study's own words)."""
+        zh = lang == "zh"
+        w = (
+            {"growth": "增速", "volatility": "波动率", "start": "起点", "assumed": "假设",
+             "stated": "原文", "dip": "骤降", "trend_change": "趋势变化"}
+            if zh
+            else {}
+        )  # fmt: skip
+        bits = [
+            f"{w.get('growth', 'growth')} {self.growth.describe(lang=lang)}",
+            f"{w.get('volatility', 'volatility')} {self.volatility:g}",
+        ]
         if self.start is not None:
-            bits.append(f"start {self.start.describe()}")
-        bits += [f"{s.kind} {s.year}" for s in self.shocks]
+            bits.append(f"{w.get('start', 'start')} {self.start.describe(lang=lang)}")
+        bits += [f"{w.get(s.kind, s.kind)} {s.year}" for s in self.shocks]
         why = f" — {self.rationale}" if self.rationale else ""
-        return f"{self.indicator}: {', '.join(bits)} [{self.status}]{why}"
+        sep = ",".join if zh else ", ".join
+        return f"{self.indicator}: {sep(bits)} [{w.get(self.status, self.status)}]{why}"
 
 
 @dataclass(frozen=True)
