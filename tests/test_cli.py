@@ -5,6 +5,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -267,3 +268,28 @@ def test_qmc_paths_are_rounded_up_with_a_note(capsys):
     )
     assert code == 0 and "1,000 paths rounded up to 1,024" in err
     assert json.loads(out)["results"][0]["n_paths"] == 1024
+
+
+def test_run_until_precise(capsys):
+    """--target-se doubles the paths from --paths until every SE reaches it, and gives the
+    numbers a single assess() run of the final size gives (the same seed)."""
+    code, out, err = run(
+        capsys, "run", TOY, "--paths", "1024", "--target-se", "0.004", "--format", "json",
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    res = json.loads(out)["results"][0]
+    n = res["n_paths"]
+    assert n > 1024 and n & (n - 1) == 0
+    ses = [t[k] for t in res["targets"] if t["assessable"] for k in ("p_in_year_se", "p_by_year_se")]
+    assert max(ses) <= 0.004
+    one = hz.assess(hz.load_study(TOY), n_paths=n, rng=np.random.SeedSequence(20190128),
+                    progress=False)  # fmt: skip
+    p = {t.id: t.p_in_year.value for t in one.targets if t.assessable}
+    p.update({g.group_id: g.p_all_in_year.value for g in one.groups})
+    assert {t["id"]: t["p_in_year"] for t in res["targets"] if t["assessable"]} == p
+
+
+def test_run_target_se_must_be_a_standard_error(capsys):
+    code, _, err = run(capsys, "run", TOY, "--target-se", "2")
+    assert code == 2 and "--target-se" in err and "(0, 0.5)" in err

@@ -49,6 +49,18 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _standard_error(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.002, got {text!r}") from None
+    if not 0 < v < 0.5:
+        raise argparse.ArgumentTypeError(
+            f"a probability's standard error must be in (0, 0.5), got {text}"
+        )
+    return v
+
+
 def _seed(text: str) -> int:
     try:
         v = int(text)
@@ -75,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("study")
     s.add_argument("--scenario", action="append", help="scenario id (repeatable; default: all)")
     s.add_argument("--paths", type=_positive_int, default=100_000, help="paths per scenario")
+    s.add_argument(
+        "--target-se",
+        type=_standard_error,
+        default=None,
+        help="double the paths (from --paths) until every P's standard error is at most this",
+    )
     s.add_argument("--seed", type=_seed, default=20190128, help="seed (default 20190128)")
     s.add_argument("--method", choices=["mc", "antithetic", "qmc"], default="mc")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -281,6 +299,7 @@ def _run(study, args) -> int:
                 corrections=args.corrections,
                 progress=False if args.no_progress else None,
                 executor=ex,
+                target_se=args.target_se,
             )
             for sid in scenarios
         ]
