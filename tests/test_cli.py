@@ -281,7 +281,8 @@ def test_run_until_precise(capsys):
     res = json.loads(out)["results"][0]
     n = res["n_paths"]
     assert n > 1024 and n & (n - 1) == 0
-    ses = [t[k] for t in res["targets"] if t["assessable"] for k in ("p_in_year_se", "p_by_year_se")]
+    keys = ("p_in_year_se", "p_by_year_se")
+    ses = [t[k] for t in res["targets"] if t["assessable"] for k in keys]
     assert max(ses) <= 0.004
     one = hz.assess(hz.load_study(TOY), n_paths=n, rng=np.random.SeedSequence(20190128),
                     progress=False)  # fmt: skip
