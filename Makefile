@@ -35,7 +35,9 @@ lint: $(STAMP)
 
 bench: $(STAMP) calibrate
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py > docs/generated/bench.md.tmp
+	mv docs/generated/bench.md.tmp docs/generated/bench.md
+	cat docs/generated/bench.md
 
 # The growth model's calibration on sparse windows of real data (tables in docs/fitting.md)
 calibrate: $(STAMP)

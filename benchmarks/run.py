@@ -22,6 +22,10 @@ def main(argv: list[str]) -> int:
     print(f"Machine: {machine()}\n")
     print(bench_engine.report(bench_engine.main(quick)))
     import bench_scaling
+    import bench_startup
+
+    print()
+    print(bench_startup.main(quick))
 
     print()
     print(bench_scaling.main(quick))

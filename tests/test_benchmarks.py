@@ -39,3 +39,13 @@ def test_engine_benchmark_runs_and_reports(bench_engine):
     text = bench_engine.report(res)
     for heading in ("## Engine speed", "## Parallel speed-up", "## Memory", "## Randomised QMC"):
         assert heading in text
+
+
+def test_startup_benchmark_runs():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_startup
+    finally:
+        sys.path.remove(str(BENCH))
+    text = bench_startup.main(quick=True)
+    assert "| import hzforecast |" in text and "× numpy + pandas" in text
