@@ -129,10 +129,14 @@ def _benchmarks(w_years, w_values, transform, h, actual):
     return out
 
 
-def evaluate(cases, prior_for, *, last_origin=LAST_ORIGIN, horizons=HORIZONS, windows=WINDOWS):
+def evaluate(cases, prior_for, *, last_origin=LAST_ORIGIN, horizons=HORIZONS, windows=WINDOWS,
+             cluster_by="outcome_year"):  # fmt: skip
     """One row per (series, origin, window, horizon) forecast.
 
-    ``prior_for(case, origin)`` gives the prior (None: skip)."""
+    ``prior_for(case, origin)`` gives the prior (None: skip). ``cluster_by`` names what the
+    forecasts' errors share (the ``cluster`` column, for :func:`cluster_se`): the outcome's
+    year for a panel (a slowdown hits every province in the same year), the series for
+    series that do not share a calendar (M3)."""
     rows = []
     for c in cases:
         transform = "logit" if c.kind == "share" else "log"
@@ -161,7 +165,9 @@ def evaluate(cases, prior_for, *, last_origin=LAST_ORIGIN, horizons=HORIZONS, wi
                     if t + h not in by_year:
                         continue
                     actual = by_year[t + h]
-                    row = {"group": c.group, "series": c.name, "origin": t, "window": wname, "h": h}
+                    cluster = t + h if cluster_by == "outcome_year" else c.name
+                    row = {"group": c.group, "series": c.name, "origin": t, "window": wname, "h": h,
+                           "cluster": cluster}  # fmt: skip
                     row.update(_score(fit, z_last, actual, h, transform))
                     row.update(_benchmarks(wy, wv, transform, h, actual))
                     row["growth"] = math.expm1(fit.mu_n) if transform == "log" else fit.mu_n
@@ -187,8 +193,23 @@ def reference_priors(panel, *, leave_one_out=True):
     return prior_for
 
 
+def cluster_se(x, clusters) -> float:
+    """Standard error of the mean of ``x`` robust to correlation within ``clusters`` (the
+    cluster-robust sandwich with the G/(G−1) correction; statsmodels' OLS on a constant with
+    ``cov_type="cluster"`` gives the same, tests/test_benchmarks.py). A coverage pooled over
+    31 provinces is a mean of forecasts that miss together when the whole class slows, so its
+    error is that of a handful of years, not of thousands of independent forecasts."""
+    x = np.asarray(x, dtype=float)
+    resid = pd.Series(x - x.mean()).groupby(np.asarray(clusters)).sum().to_numpy()
+    g = len(resid)
+    if g < 2:
+        return math.nan
+    return math.sqrt(g / (g - 1) * float(resid @ resid)) / len(x)
+
+
 def summary(df: pd.DataFrame, by) -> pd.DataFrame:
     g = df.groupby(by)
+    se = g.apply(lambda d: cluster_se(d["in80"], d["cluster"]), include_groups=False)
     out = g.agg(
         forecasts=("in80", "size"),
         cover80=("in80", "mean"),
@@ -201,6 +222,7 @@ def summary(df: pd.DataFrame, by) -> pd.DataFrame:
         crps=("crps", "mean"),
         brier=("brier", "mean"),
     )
+    out.insert(2, "cover80_se", se)
     return out.reset_index()
 
 
@@ -211,7 +233,7 @@ def markdown(df: pd.DataFrame, digits: int = 3) -> str:
         cells = []
         for c in cols:
             v = r[c]
-            if c == "h":
+            if c in ("h", "forecasts", "origin"):
                 cells.append(str(int(v)))
             elif isinstance(v, float | np.floating):
                 cells.append(f"{v:.{digits}f}" if c.startswith(("cover", "above", "below", "brier"))
@@ -230,17 +252,22 @@ def pit_histogram(df, bins=10) -> str:
 def by_growth_bin(df) -> pd.DataFrame:
     cut = pd.qcut(df["growth"], 5, duplicates="drop")
     out = summary(df.assign(growth_bin=cut.astype(str)), "growth_bin")
-    return out[["growth_bin", "forecasts", "cover80", "above80", "below80", "cover95"]]
+    cols = ["growth_bin", "forecasts", "cover80", "cover80_se", "above80", "below80", "cover95"]
+    return out[cols]
 
 
 def report(df: pd.DataFrame, title: str) -> str:
     test = df[(df.origin + df.h >= 2014)]
-    cols = ["forecasts", "cover80", "above80", "below80", "cover95", "smape", "smape_rw_drift",
-            "smape_last_cagr", "crps", "brier"]  # fmt: skip
+    cols = ["forecasts", "cover80", "cover80_se", "above80", "below80", "cover95", "smape",
+            "smape_rw_drift", "smape_last_cagr", "crps", "brier"]  # fmt: skip
     pooled = summary(test.assign(all="all"), "all")[["all", *cols]]
     out = [f"### {title}", "", "Pooled:", "", markdown(pooled), "", "By window:", ""]
     out += [markdown(summary(test, "window")[["window", *cols]]), "", "By horizon:", ""]
-    out += [markdown(summary(test, "h")[["h", *cols]]), "", "By fitted growth (quintiles):", ""]
+    out += [markdown(summary(test, "h")[["h", *cols]]), ""]
+    out += ["By origin (the year of the forecast):", ""]
+    out += [markdown(summary(test, "origin")[["origin", *cols]]), ""]
+    out += ["By indicator:", "", markdown(summary(test, "group")[["group", *cols]]), ""]
+    out += ["By fitted growth (quintiles):", ""]
     out += [markdown(by_growth_bin(test)), "", f"PIT histogram (10 bins): {pit_histogram(test)}"]
     return "\n".join(out)
 
@@ -264,7 +291,7 @@ def main(argv) -> int:
         "",
     ]
     before = ref[ref.origin + ref.h <= 2013]
-    short = ["h", "forecasts", "cover80", "above80", "below80", "cover95", "smape"]
+    short = ["h", "forecasts", "cover80", "cover80_se", "above80", "below80", "cover95", "smape"]
     out += [
         "Check: the same forecasts scored on outcomes up to 2013 (before the period above):",
         "",
@@ -291,7 +318,8 @@ def m3_windows(half: str) -> pd.DataFrame:
     rows = []
     for c in m3_cases(half):
         t = int(c.years[-1]) - 6
-        d = evaluate([c], lambda case, tt: DEFAULT, last_origin=t, horizons=range(1, 7))
+        d = evaluate([c], lambda case, tt: DEFAULT, last_origin=t, horizons=range(1, 7),
+                     cluster_by="series")  # fmt: skip
         rows.append(d[d.origin == t])
     return pd.concat(rows, ignore_index=True)
 

@@ -18,7 +18,8 @@ from common import machine
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     t0 = time.perf_counter()
-    print(f"# hzforecast benchmarks{' (quick smoke run)' if quick else ''}\n")
+    # no heading of its own: docs/performance.md includes this output under its headings
+    print(f"*hzforecast benchmarks{' (quick smoke run)' if quick else ''}*\n")
     print(f"Machine: {machine()}\n")
     print(bench_engine.report(bench_engine.main(quick)))
     import bench_scaling

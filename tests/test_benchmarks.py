@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -49,3 +50,46 @@ def test_startup_benchmark_runs():
         sys.path.remove(str(BENCH))
     text = bench_startup.main(quick=True)
     assert "| import hzforecast |" in text and "× numpy + pandas" in text
+
+
+@pytest.fixture(scope="module")
+def calibrate():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import calibrate
+
+        yield calibrate
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_cluster_se_matches_statsmodels(calibrate):
+    """The calibration tables' cluster-robust SE against statsmodels (OLS on a constant,
+    cov_type="cluster": the same sandwich and the same G/(G-1)·(N-1)/(N-K) correction, K = 1)."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(7)
+    clusters = rng.integers(0, 6, 400)
+    x = (rng.random(400) < 0.5 + 0.3 * (clusters % 2)).astype(float)
+    ols = sm.OLS(x, np.ones_like(x)).fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    assert calibrate.cluster_se(x, clusters) == pytest.approx(float(ols.bse[0]), rel=1e-10)
+    # independent draws in clusters of one: the binomial SE with the n/(n-1) correction
+    y = (rng.random(300) < 0.8).astype(float)
+    want = np.sqrt(y.var() / len(y) * len(y) / (len(y) - 1))
+    assert calibrate.cluster_se(y, np.arange(300)) == pytest.approx(want, rel=1e-12)
+
+
+def test_calibration_scores_a_panel(calibrate):
+    """A tiny run of the calibration on three provinces' GDP: every forecast
+    is scored once, the PIT is a probability, and coverage has its clustered error."""
+    import hzforecast as hz
+
+    panel = hz.reference.load()
+    cases = [c for c in calibrate.panel_cases(panel) if c.group == "gdp"][:3]
+    prior = hz.reference.prior(panel, "gdp", until=2012)
+    df = calibrate.evaluate(cases, lambda case, t: prior, last_origin=2012)
+    assert len(df) > 0 and df["pit"].between(0, 1).all()
+    assert (df.origin <= 2012).all() and (df.origin + df.h <= 2018).all()
+    assert set(df.cluster) == set(df.origin + df.h)
+    s = calibrate.summary(df, "h")
+    assert (s.cover80_se >= 0).all() and (s.cover80 == df.groupby("h").in80.mean().values).all()

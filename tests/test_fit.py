@@ -295,6 +295,35 @@ def test_a_long_regular_series_estimates_its_own_drift_walk():
     assert any("drift walk estimated from the series" in n for n in r.notes)
 
 
+@pytest.mark.parametrize(
+    "years",
+    [np.arange(1990, 2016), np.array([2000, 2001, 2003, 2004, 2008, 2009, 2010, 2015, 2018])],
+)
+def test_walk_log_marginal_matches_the_cholesky_marginal(years):
+    """The diagonalised marginal likelihood (one eigendecomposition, O(n) per q) against
+    log_marginal's Cholesky factorisation, regular and irregular years, q from 0 to 2."""
+    from dataclasses import replace
+
+    from scipy import optimize
+
+    from hzforecast._fitting.bayes import log_marginal, own_drift_walk, walk_log_marginal
+    from hzforecast.fit import DEFAULT_LONG_PRIOR
+
+    rng = np.random.default_rng(3)
+    z = np.log(100) + np.cumsum(0.05 + 0.04 * rng.standard_normal(len(years)))
+    prior = replace(DEFAULT_LONG_PRIOR, mu0=0.01)
+    lm = walk_log_marginal(z, years, prior)
+    for q in (0.0, 1e-4, 0.003, 0.03, 0.5, 2.0):
+        want = log_marginal(z, years, replace(prior, drift_walk=q))
+        assert lm(q) == pytest.approx(want, rel=1e-11, abs=1e-10), q
+    # the optimiser on the Cholesky marginal finds the same q
+    r = optimize.minimize_scalar(
+        lambda lq: -log_marginal(z, years, replace(prior, drift_walk=float(np.exp(lq)))),
+        bounds=(np.log(1e-4), np.log(0.03)), method="bounded", options={"xatol": 1e-3},
+    )  # fmt: skip
+    assert own_drift_walk(z, years, prior, 0.03) == pytest.approx(float(np.exp(r.x)), rel=1e-6)
+
+
 def test_a_prior_data_conflict_is_flagged_with_numbers():
     strong = GrowthPrior(mu0=0.0, kappa0=50.0, a0=10.0, b0=10 * 0.01**2, drift_walk=0.0)
     s = pd.Series(100.0 * 1.2 ** np.arange(8), index=range(2011, 2019))

@@ -127,11 +127,19 @@ def read_targets_csv(path) -> object:
     return _read_table(path, "threshold").drop(columns="line")
 
 
-def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
-    """Fit and forecast a list of (name, years, values): the unit of parallel work."""
+def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior) -> dict:
+    """Fit and forecast a list of (name, years, values): the unit of parallel work.
+
+    Returns the chunk's table as columns (name → list of arrays, one per series), joined
+    once by :func:`forecast_table`: thousands of small DataFrames cost more than the fits."""
     import pandas as pd
 
-    frames = []
+    cols: dict[str, list] = {}
+
+    def add(part: dict):
+        for k, v in part.items():
+            cols.setdefault(k, []).append(np.asarray(v))
+
     for name, years, values in items:
         s = pd.Series(values, index=years, name=str(name))
         try:
@@ -142,16 +150,28 @@ def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
         # far enough for every target of this series that lies after its last observation
         h = max([horizon] + [y - res.last_year for y in mine if y > res.last_year])
         try:
-            f = res.forecast(h, levels=levels, quantiles=quantiles)
+            f = res.forecast_columns(h, levels=levels, quantiles=quantiles)
         except ValueError as exc:
             raise ValueError(f"series {name!r}: {exc}") from None
-        numeric = f.drop(columns="year").to_numpy(dtype=float)
-        if not np.all(np.isfinite(numeric[:, 1:])):  # the mean may be undefined (NaN)
+        numeric = np.column_stack([v for k, v in f.items() if k not in ("year", "mean")])
+        if not np.all(np.isfinite(numeric)):  # the mean may be undefined (NaN)
             raise ValueError(
                 f"series {name!r}: its forecast leaves the range of a number within "
                 f"{h} years; check its values and units"
             )
-        f.insert(0, "series", str(name))
+        past = sorted(y for y in mine if y <= res.last_year)
+        if past:  # a target in an observed year is not forecast: one row says so
+            row = {"series": [str(name)] * len(past), "year": past}
+            row.update({k: np.full(len(past), np.nan) for k in f if k != "year"})
+            row["p_reach"] = np.full(len(past), np.nan)
+            row["note"] = [
+                f"target not assessed: {y} is not after the last observation ({res.last_year})"
+                for y in past
+            ]
+            row["n_obs"] = np.full(len(past), len(res.years))
+            row["method"] = [res.method] * len(past)
+            add(row)
+        part = {"series": [str(name)] * h, **f}
         if tmap:
             p, notes = [], []
             for y in f["year"]:
@@ -166,22 +186,12 @@ def _forecast_chunk(items, horizon, levels, quantiles, tmap, prior):
                 except ValueError as exc:  # the threshold cannot be reached on this scale
                     p.append(np.nan)
                     notes.append(f"target not assessed: {exc}")
-            f["p_reach"] = p
-            f["note"] = notes
-            for y in sorted(y for y in mine if y <= res.last_year):
-                # a target in an observed year is not forecast: one row says so
-                row = {c: np.nan for c in f.columns}
-                row.update(
-                    series=str(name),
-                    year=y,
-                    note=f"target not assessed: {y} is not after the last observation "
-                    f"({res.last_year})",
-                )
-                f = pd.concat([pd.DataFrame([row]), f], ignore_index=True)
-        f["n_obs"] = len(res.years)
-        f["method"] = res.method
-        frames.append(f)
-    return frames
+            part["p_reach"] = np.array(p, dtype=float)
+            part["note"] = notes
+        part["n_obs"] = np.full(h, len(res.years))
+        part["method"] = [res.method] * h
+        add(part)
+    return cols
 
 
 def forecast_table(
@@ -256,8 +266,10 @@ def forecast_table(
             for c in chunks
         ]
         parts = [f.result() for f in futures]
-    frames = [f for part in parts for f in part]
-    if not frames:
+    parts = [p for p in parts if p]
+    if not parts:
         raise ValueError("data: no series")
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({"year": np.int64})
+    out = {k: np.concatenate([a for p in parts for a in p[k]]) for k in parts[0]}
+    out["year"] = out["year"].astype(np.int64)
+    out["n_obs"] = out["n_obs"].astype(np.int64)
+    return pd.DataFrame(out)

@@ -78,9 +78,9 @@ def _check_history(name, years, values, kind, unsorted):
     if np.any(~np.isfinite(values)):
         bad = years[~np.isfinite(values)][0]
         raise ValueError(f"history: value for {bad} is not finite")
-    dup = [y for y in set(years.tolist()) if (years == y).sum() > 1]
-    if dup:
-        raise ValueError(f"history: duplicate year {sorted(dup)[0]}")
+    uniq, counts = np.unique(years, return_counts=True)
+    if np.any(counts > 1):
+        raise ValueError(f"history: duplicate year {uniq[counts > 1][0]}")
     if np.any(np.diff(years) < 0):
         if unsorted == "raise":
             raise ValueError("history: years are not in increasing order")

@@ -75,6 +75,11 @@ class Scale:
         """The forecast table: ``quantile(p)`` gives the natural-scale p-quantile by year."""
         import pandas as pd
 
+        return pd.DataFrame(self.columns(horizon, levels, quantiles, mean, quantile))
+
+    def columns(self, horizon, levels, quantiles, mean, quantile) -> dict:
+        """The forecast table's columns as arrays (:meth:`table` without pandas, for the
+        batch forecast, which joins thousands of series)."""
         check_horizon(horizon, self.last_year)
         levels = check_levels(levels)
         quantiles = check_quantiles(quantiles)
@@ -89,7 +94,7 @@ class Scale:
             out[f"upper_{lev:g}"] = quantile(1 - a)
         for q, label in quantiles:
             out[label] = quantile(q)
-        return pd.DataFrame(out)
+        return out
 
 
 def check_horizon(h, last_year: int):

@@ -221,8 +221,9 @@ def _solve(chol: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Ω⁻¹ v from Ω's Cholesky factor."""
     from scipy.linalg import solve_triangular
 
-    y = solve_triangular(chol, v, lower=True)
-    return solve_triangular(chol.T, y, lower=False)
+    # the history was checked finite on entry; scipy's own check costs as much as the solve
+    y = solve_triangular(chol, v, lower=True, check_finite=False)
+    return solve_triangular(chol.T, y, lower=False, check_finite=False)
 
 
 def log_marginal_many(z: np.ndarray, years: np.ndarray, prior: GrowthPrior) -> np.ndarray:
@@ -389,8 +390,12 @@ class FitResult(Scale):
             predictive does not exist; ``mean`` is that of the log-normal with the same
             location and variance (NaN when df ≤ 2).
         """
-        from scipy import stats
+        import pandas as pd
 
+        return pd.DataFrame(self.forecast_columns(horizon, levels=levels, quantiles=quantiles))
+
+    def forecast_columns(self, horizon: int, *, levels=(80, 95), quantiles=None) -> dict:
+        """:meth:`forecast`'s columns as a dict of arrays."""
         check_horizon(horizon, self.last_year)
         loc, scale, df = self.predictive(np.arange(1, horizon + 1))
 
@@ -402,9 +407,10 @@ class FitResult(Scale):
             with np.errstate(over="ignore"):
                 return np.exp(loc + scale**2 * df / (df - 2) / 2)
 
-        return self.table(
-            horizon, levels, quantiles, mean, lambda p: self.back(loc + scale * stats.t.ppf(p, df))
-        )
+        def quantile(p):
+            return self.back(loc + scale * special.stdtrit(df, p))
+
+        return self.columns(horizon, levels, quantiles, mean, quantile)
 
     def prob_reach(self, threshold: float, year: int, *, comparator: str = ">=") -> float:
         """P(value in ``year`` ≥ threshold) (or ≤) under the predictive."""
@@ -522,10 +528,8 @@ class FitResult(Scale):
 
 def _logit_t_mean(loc, scale, df):
     """E[expit(T)] for T ~ t(df, loc, scale), averaged over 2000 predictive quantiles."""
-    from scipy import stats
-
     u = (np.arange(2000) + 0.5) / 2000
-    q = stats.t.ppf(u, df)
+    q = special.stdtrit(df, u)  # the t quantiles (scipy.stats.t.ppf calls the same)
     locs, scales = np.atleast_1d(loc), np.atleast_1d(scale)
     return np.array([special.expit(m + s * q).mean() for m, s in zip(locs, scales, strict=True)])
 
@@ -574,17 +578,57 @@ def _diagnose(post: _Posterior, prior: GrowthPrior, n_inc: int, transform: str):
     return notes, (conflict or None)
 
 
+def walk_log_marginal(z: np.ndarray, years: np.ndarray, prior: GrowthPrior):
+    """:func:`log_marginal` as a function of the drift walk q (``prior.drift_walk`` is
+    ignored), for an optimiser that evaluates it many times.
+
+    Ω(q) = D + q·M (D the gaps, M = A K Aᵀ) is diagonalised once: with
+    D^{-1/2} M D^{-1/2} = V Λ Vᵀ, Ω(q)⁻¹ = D^{-1/2} V (I + qΛ)⁻¹ Vᵀ D^{-1/2} and
+    log|Ω(q)| = Σ log Δ + Σ log(1 + qλ), so an evaluation costs O(n) instead of a Cholesky
+    factorisation (tests/test_fit.py checks it against :func:`log_marginal`)."""
+    z = np.asarray(z, dtype=float)
+    if len(years) < 2:
+        return lambda q: 0.0
+    d = np.diff(z)
+    gaps = np.diff(years).astype(float)
+    root = np.sqrt(gaps)
+    m = _omega(years, 1.0) - np.diag(gaps)  # M: the drift walk's part of Ω, per unit q
+    lam, v = np.linalg.eigh(m / root[:, None] / root[None, :])
+    lam = np.maximum(lam, 0.0)  # M is positive semi-definite; rounding may dip below 0
+    gt, dt = v.T @ (gaps / root), v.T @ (d / root)
+    gt_gt, gt_dt, dt_dt = gt * gt, gt * dt, dt * dt
+    log_gaps = float(np.sum(np.log(gaps)))
+    k = len(d)
+    a_n = prior.a0 + 0.5 * k
+    const = (
+        -0.5 * k * math.log(2 * math.pi)
+        + 0.5 * math.log(prior.kappa0)
+        + prior.a0 * math.log(prior.b0)
+        + float(special.gammaln(a_n) - special.gammaln(prior.a0))
+    )
+
+    def log_marginal_q(q: float) -> float:
+        one_q = 1.0 + q * lam
+        info, cross, dd = (gt_gt / one_q).sum(), (gt_dt / one_q).sum(), (dt_dt / one_q).sum()
+        kappa_n = prior.kappa0 + info
+        mu_n = (prior.kappa0 * prior.mu0 + cross) / kappa_n
+        b_n = prior.b0 + 0.5 * (dd + prior.kappa0 * prior.mu0**2 - kappa_n * mu_n**2)
+        logdet = log_gaps + np.log(one_q).sum()
+        return float(const - 0.5 * logdet - 0.5 * math.log(kappa_n) - a_n * math.log(b_n))
+
+    return log_marginal_q
+
+
 def own_drift_walk(z: np.ndarray, years: np.ndarray, prior: GrowthPrior, q_max: float) -> float:
     """q that maximises the series' own marginal likelihood under ``prior`` (in [1e-4, q_max])."""
-    from dataclasses import replace
-
     from scipy import optimize
 
-    def nll(lq):
-        return -log_marginal(z, years, replace(prior, drift_walk=math.exp(lq)))
-
+    lm = walk_log_marginal(z, years, prior)
     r = optimize.minimize_scalar(
-        nll, bounds=(math.log(1e-4), math.log(q_max)), method="bounded", options={"xatol": 1e-3}
+        lambda lq: -lm(math.exp(lq)),
+        bounds=(math.log(1e-4), math.log(q_max)),
+        method="bounded",
+        options={"xatol": 1e-3},
     )
     return float(math.exp(r.x))
 
