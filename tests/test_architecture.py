@@ -2,6 +2,8 @@
 private names (issue 13). docs/architecture.md draws the same picture."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hzforecast"
 #: and the layers below it, never above.
 LAYERS = {
     "spec": [
-        "_rng", "_scales", "_words", "_files", "_progress", "figures", "distributions", "spec",
-        "_study_text", "audit", "closedform", "scores",
+        "_lazy", "_rng", "_scales", "_words", "_files", "_progress", "figures", "distributions",
+        "spec", "_study_text", "audit", "closedform", "scores",
     ],
     "fit": ["_fitting", "fit", "reference", "trackrecord", "_resolve", "io", "backtest", "batch"],
     "simulate": ["_engine", "simulate"],
@@ -97,3 +99,21 @@ def test_private_packages_are_reached_through_their_interface(unit):
             if u == unit and detail is not None and len(detail[0]) > 1:
                 bad.append(f"{'/'.join(parts)}.py:{line} imports {'.'.join(detail[0])}")
     assert bad == []
+
+
+def test_import_leaves_scipy_and_pandas_for_later():
+    """`import hzforecast` does not import scipy or pandas (about 0.4 s between them): they
+    come when a function needs them (make bench times the start-up)."""
+    code = "import sys, hzforecast; print([m for m in ('scipy', 'pandas') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_lazy_special_is_scipy_special():
+    from scipy import special
+
+    from hzforecast._lazy import special as lazy
+
+    assert lazy.ndtr is special.ndtr and lazy.stdtrit is special.stdtrit
+    with pytest.raises(AttributeError):
+        lazy.no_such_function

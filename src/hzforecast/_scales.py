@@ -11,7 +11,8 @@ import math
 from typing import Literal
 
 import numpy as np
-from scipy import special
+
+from ._lazy import special
 
 __all__ = ["Transform", "cagr", "from_scale", "to_scale", "transform_of_kind"]
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
+
+from ._lazy import special
 
 __all__ = [
     "prob_level",

@@ -26,7 +26,8 @@ Hyndman, R. J. & Koehler, A. B. (2006). Another look at measures of forecast acc
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from ._lazy import special
 
 __all__ = [
     "brier",

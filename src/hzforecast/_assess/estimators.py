@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from .._engine import IndicatorPlan, growth_cdf
+from .._lazy import special
 from .plans import TargetPlan
 
 __all__ = [

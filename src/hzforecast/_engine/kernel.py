@@ -18,8 +18,8 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from .._rng import make_generator, standard_normals
 from ..distributions import Fixed
 from .blocks import Block, bridge_matrix

@@ -10,8 +10,8 @@ scipy.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..distributions import Fixed, Normal, Triangular, Uniform
 
 __all__ = ["VolatilityDraw", "growth_cdf", "ppf"]

@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from .base import Scale, Summary, check_horizon
 
 __all__ = [
