@@ -432,6 +432,22 @@ def test_closed_form_growth_cdf_matches_scipy(dist):
         )
 
 
+@pytest.mark.parametrize("df", [2.5, 7.0, 31.0, 400.0])
+def test_uncertain_volatility_quantiles_match_scipy(df):
+    """σ² = ν s²/X, X ~ χ²_ν: σ at uniform u is s·sqrt(ν / x) with P(X > x) = u (scipy's
+    chi2.isf); and the σ² median is scipy's scaled inverse gamma's."""
+    from scipy import stats
+
+    from hzforecast._engine.quantiles import VolatilityDraw
+
+    u = np.linspace(1e-6, 1 - 1e-6, 2001)
+    v = VolatilityDraw(scale=0.05, df=df)
+    want = 0.05 * np.sqrt(df / stats.chi2.isf(u, df))
+    np.testing.assert_allclose(v.ppf(u), want, rtol=1e-12)
+    med = stats.invgamma.median(df / 2, scale=df * 0.05**2 / 2)
+    assert v.median() ** 2 == pytest.approx(med, rel=1e-12)
+
+
 def test_growth_integrated_estimator_only_where_it_holds(jiaozuo, doc):
     """Not for two-sided or rate targets, a fixed growth, a trend change, or a growth
     parameter in the rank correlation (its distribution given the others is not its own)."""
