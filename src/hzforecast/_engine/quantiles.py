@@ -3,8 +3,8 @@
 The kernel turns uniforms into parameter draws through :func:`ppf`; the growth-integrated
 by-year estimator needs :func:`growth_cdf`. Both have closed forms for the distributions
 plans use most (fixed, uniform, triangular, an untruncated normal) and fall back to
-:mod:`scipy.stats` otherwise. ``tests/test_quantiles.py`` checks every closed form against
-scipy.
+:mod:`scipy.stats` otherwise. tests/test_simulate.py and tests/test_assess.py check them
+against scipy.
 """
 
 from __future__ import annotations
