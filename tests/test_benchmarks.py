@@ -93,3 +93,20 @@ def test_calibration_scores_a_panel(calibrate):
     assert set(df.cluster) == set(df.origin + df.h)
     s = calibrate.summary(df, "h")
     assert (s.cover80_se >= 0).all() and (s.cover80 == df.groupby("h").in80.mean().values).all()
+
+
+def test_choices_are_made_before_the_scored_period(calibrate):
+    """choose_floor and choose_default score only outcomes up to 2013 and pick the grid
+    point closest to 80%/95% coverage (tiny sizes here: 3 provinces, 2 M3 series)."""
+    import hzforecast as hz
+
+    panel = hz.reference.load()
+    cases = [c for c in calibrate.panel_cases(panel) if c.group == "gdp"][:3]
+    table, floor = calibrate.choose_floor(panel, cases, floors=(0.0, 0.9))
+    assert list(table.floor) == [0.0, 0.9] and floor == table.floor[table.score.idxmin()]
+    score = (table.cover80 - 0.8).abs() + (table.cover95 - 0.95).abs()
+    assert np.allclose(table.score, score)
+    m3 = [calibrate.Case("s", "M3", "level", np.arange(1, 21), 100 * 1.05 ** np.arange(20))] * 2
+    grid = {"a0": (2.0,), "sigma": (0.06, 0.1), "q": (0.5,)}
+    d, best = calibrate.choose_default(cases, grid=grid, m3=m3)
+    assert len(d) == 2 and best["sigma"] in (0.06, 0.1) and d.score.is_monotonic_increasing
