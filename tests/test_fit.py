@@ -271,7 +271,7 @@ def test_default_priors_are_documented():
     assert "M3" in DEFAULT_PRIOR.source and "Chinese" in DEFAULT_PRIOR.source
     from hzforecast.fit import DEFAULT_LONG_PRIOR
 
-    assert DEFAULT_LONG_PRIOR.kappa0 == 5.0 and "long regular" in DEFAULT_LONG_PRIOR.source
+    assert "long regular" in DEFAULT_LONG_PRIOR.source  # its numbers: test_benchmarks.py
 
 
 def test_a_steadily_growing_series_keeps_its_growth():

@@ -63,7 +63,8 @@ DEFAULT_PRIOR = GrowthPrior(
 )
 #: What DEFAULT_PRIOR becomes for a long regular series (at least MIN_REGULAR yearly values):
 #: the drift walk q is then the series' own (at most 0.03), the drift shrunk toward zero with
-#: the weight of five years — calibrated on the full histories of the even M3 yearly series.
+#: the weight of ten years — chosen on the full histories of the even M3 yearly series
+#: (benchmarks/bench_m3.py, choose_long_prior).
 DEFAULT_LONG_PRIOR = GrowthPrior(
     **DEFAULT_LONG_PRIOR_PARAMS,
     drift_walk=LONG_MAX_DRIFT_WALK,

@@ -156,10 +156,11 @@ class GrowthPrior:
 #: that wanders with half the shocks' variance a year. docs/fitting.md has the search.
 DEFAULT_PRIOR_PARAMS = {"mu0": 0.0, "kappa0": 0.1, "a0": 2.0, "b0": 0.08**2, "drift_walk": 0.5}
 #: The default for a long regular series (at least MIN_REGULAR yearly values), chosen on the
-#: full histories of the even M3 yearly series: the drift shrunk toward zero growth with the
-#: weight of 5 years and σ about 4%; the drift walk q is the series' own (its marginal
-#: likelihood's maximum, at most LONG_MAX_DRIFT_WALK).
-DEFAULT_LONG_PRIOR_PARAMS = {"mu0": 0.0, "kappa0": 5.0, "a0": 4.0, "b0": 3 * 0.04**2}
+#: full histories of the even M3 yearly series (benchmarks/bench_m3.py, choose_long_prior):
+#: the drift shrunk toward zero growth with the weight of 10 years and σ about 4% (a0 = 2);
+#: the drift walk q is the series' own (its marginal likelihood's maximum, at most
+#: LONG_MAX_DRIFT_WALK).
+DEFAULT_LONG_PRIOR_PARAMS = {"mu0": 0.0, "kappa0": 10.0, "a0": 2.0, "b0": 0.04**2}
 LONG_MAX_DRIFT_WALK = 0.03
 
 
