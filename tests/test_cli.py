@@ -294,3 +294,13 @@ def test_run_until_precise(capsys):
 def test_run_target_se_must_be_a_standard_error(capsys):
     code, _, err = run(capsys, "run", TOY, "--target-se", "2")
     assert code == 2 and "--target-se" in err and "(0, 0.5)" in err
+
+
+def test_report_on_a_study_without_a_baseline(capsys, tmp_path):
+    """The new user's report on their own study (its only scenario is 'plan')."""
+    out_dir = tmp_path / "rep"
+    code, _, err = run(capsys, "report", TOY, "--out", str(out_dir), "--paths", "1024")
+    assert code == 0, err
+    summary = (out_dir / "summary.md").read_text(encoding="utf-8")
+    assert "- scenarios: plan" in summary and "## Targets — plan" in summary
+    assert "gdp-2025" in (out_dir / "report.html").read_text(encoding="utf-8")
