@@ -108,8 +108,10 @@ def test_choices_are_made_before_the_scored_period(calibrate):
     assert np.allclose(table.score, score)
     m3 = [calibrate.Case("s", "M3", "level", np.arange(1, 21), 100 * 1.05 ** np.arange(20))] * 2
     grid = {"a0": (2.0,), "sigma": (0.06, 0.1), "q": (0.5,)}
-    d, best = calibrate.choose_default(cases, grid=grid, m3=m3)
-    assert len(d) == 2 and best["sigma"] in (0.06, 0.1) and d.score.is_monotonic_increasing
+    out = calibrate.choose_default(cases, grid=grid, m3=m3)
+    assert sorted(out) == [2013, 2018]
+    for d, best in out.values():
+        assert len(d) == 2 and best["sigma"] in (0.06, 0.1) and d.score.is_monotonic_increasing
 
 
 def test_the_shipped_long_series_prior_is_the_documented_choice():
