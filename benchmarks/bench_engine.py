@@ -238,6 +238,7 @@ def _variances(res) -> dict:
     for g in res.groups:
         if g.assessable:
             out[f"group {g.group_id} p_in_year"] = g.p_all_in_year.se**2
+            out[f"group {g.group_id} p_by_year"] = g.p_all_by_year.se**2
     return out
 
 
