@@ -407,7 +407,7 @@ def check_series_breaks(study: Study) -> list[Finding]:
 
 def _cagr_text(a: float, b: float, years: int) -> str:
     if a > 0 and b > 0 and years > 0:
-        return f"{(b / a) ** (1 / years) - 1:.1%}"
+        return f"{cagr(a, b, years):.1%}"
     return "—"
 
 

@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from ._scales import cagr, to_scale, transform_of_kind
+
 __all__ = [
     "cjk_font",
     "convergence",
@@ -262,7 +264,7 @@ def _mark_target(ax, t, x, years, ok, ind, lang, tx, *, first: bool):
     ax.plot([t.year], [level], marker="*", ms=16, color="#c0392b", ls="none", label=label)
     if t.year > y0 and x0 > 0 and level > 0:
         yy = np.arange(y0, t.year + 1)
-        g = (level / x0) ** (1 / (t.year - y0))
+        g = 1.0 + cagr(x0, level, t.year - y0)
         ax.plot(yy, x0 * g ** (yy - y0), ls="--", color="#c0392b", lw=1.2,
                 label=f"{tx['required']} ({g - 1:.1%}/yr)" if first else None)  # fmt: skip
 
@@ -435,6 +437,7 @@ def reference_growth(panel, indicator: str, *, ax=None, lang: str = "en"):
     """A reference class's yearly growth across its regions: the median and the 10–90% band
     by year (log changes shown as rates; a share's log-odds changes as they are)."""
     import numpy as np
+    import pandas as pd
 
     plt, tx, lang = _setup(lang)
     d = panel.data[(panel.data.indicator == indicator) & (panel.data.region != "全国")]
@@ -444,7 +447,8 @@ def reference_growth(panel, indicator: str, *, ax=None, lang: str = "en"):
     kind = panel.kind(indicator)
     if kind == "rate":
         raise ValueError(f"indicator: {indicator!r} is a rate, not a level or a share")
-    z = np.log(wide) if kind == "level" else np.log(wide / (1 - wide))
+    z = pd.DataFrame(to_scale(wide.to_numpy(), transform_of_kind(kind)), index=wide.index,
+                     columns=wide.columns)  # fmt: skip
     step = z.diff().div(wide.index.to_series().diff(), axis=0).iloc[1:]
     g = np.expm1(step) if kind == "level" else step
     q = g.quantile([0.1, 0.5, 0.9], axis=1).T

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._engine import IndicatorPlan, growth_cdf
 from .._lazy import special
+from .._scales import to_scale
 from .plans import TargetPlan
 
 __all__ = [
@@ -116,10 +117,9 @@ def smoothed_prob(
     if m == "level":
         if plan.start_param is not None:
             x0 = theta[plan.start_param]
-            y0 = np.log(x0) if plan.transform == "log" else special.logit(x0)
         else:
             x0 = plan.start_value
-            y0 = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+        y0 = to_scale(x0, plan.transform)
         mean_full = y0 + _drift_sum(plan, drifts, a, T) + (off[T] - off[a])
         sd = (
             sig * math.sqrt(T - a)

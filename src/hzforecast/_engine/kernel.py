@@ -12,7 +12,6 @@ their common random numbers, and a block's numbers do not depend on which worker
 
 from __future__ import annotations
 
-import math
 import threading
 import zlib
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 
 from .._lazy import special
 from .._rng import make_generator, standard_normals
+from .._scales import to_scale
 from ..distributions import Fixed
 from .blocks import Block, bridge_matrix
 from .model import Model
@@ -252,12 +252,8 @@ def simulate_block(
         mu[plan.row] = drift[plan.growth_param]
         for start, pidx in plan.trends:
             changes.setdefault(start - 1, []).append((plan, pidx))
-        if plan.start_param is not None:
-            x0 = theta[plan.start_param]
-            big[0, plan.row] = np.log(x0) if plan.transform == "log" else special.logit(x0)
-        else:
-            x0 = plan.start_value
-            big[0, plan.row] = math.log(x0) if plan.transform == "log" else math.log(x0 / (1 - x0))
+        x0 = plan.start_value if plan.start_param is None else theta[plan.start_param]
+        big[0, plan.row] = to_scale(x0, plan.transform)
     run = _buffer("runmax", (h + 1, k, n), dt) if track_max else None
     mix, lower = model.kernel_mix or (None, False)
     c = 0 if mix is None else mix.shape[0]  # correlated rows 0…c-1
