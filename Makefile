@@ -42,8 +42,13 @@ bench: $(STAMP) calibrate
 # The growth model's calibration on sparse windows of real data (tables in docs/fitting.md)
 calibrate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python benchmarks/calibrate.py > docs/generated/calibration.md.tmp
-	mv docs/generated/calibration.md.tmp docs/generated/calibration.md
+	$(BIN)/python benchmarks/calibrate.py --tables > docs/generated/calibration.md.tmp & pid=$$!; \
+	$(BIN)/python benchmarks/calibrate.py --choose > docs/generated/calibration-choices.md.tmp \
+		&& wait $$pid
+	cat docs/generated/calibration.md.tmp docs/generated/calibration-choices.md.tmp \
+		> docs/generated/calibration.md.all
+	rm docs/generated/calibration.md.tmp docs/generated/calibration-choices.md.tmp
+	mv docs/generated/calibration.md.all docs/generated/calibration.md
 
 # The fuzz harness at full size: valid studies mutated field by field, loaded from real files and
 # run (tests/fuzzing.py); the table goes to docs/robustness.md. Exits 1 if any case fails.

@@ -22,8 +22,9 @@ the reference-class priors' drift-walk floor and the default prior — again, on
 settings were chosen before that period; M1, Tourism and the odd M3 series are never used.
 Nothing after 2018 exists in the panels; nothing after an origin is used to fit at it.
 
-Run ``python benchmarks/calibrate.py`` (tables as Markdown; ``--choose``: the two choices
-only); ``make calibrate`` writes docs/generated/calibration.md.
+Run ``python benchmarks/calibrate.py`` (tables and choices as Markdown; ``--tables``: the
+tables only; ``--choose``: the choices only); ``make calibrate`` runs the two halves side by
+side and writes docs/generated/calibration.md.
 """
 
 from __future__ import annotations
@@ -409,8 +410,7 @@ def choices(panel, cases) -> list[str]:
         markdown(ship_table.head(10)),
         "",
         f"Chosen on outcomes up to {CHOICE_LAST_OUTCOME} only, the rule would pick "
-        f"{show(early)}: a narrower prior, which the slowdown of 2014–2018 and the odd M3 "
-        f"series would have found too narrow. Top five:",
+        f"{show(early)}. Top five:",
         "",
         markdown(early_table.head(5)),
         "",
@@ -425,6 +425,7 @@ def main(argv) -> int:
         print("\n".join(choices(panel, cases)))
         print(f"\n({time.perf_counter() - t0:.0f} s)")
         return 0
+    tables_only = "--tables" in argv
     loo = "--quick" not in argv
     ref = evaluate(cases, reference_priors(panel, leave_one_out=loo))
     out = [
@@ -453,7 +454,8 @@ def main(argv) -> int:
     for half, d in zip(("even (used to choose the default)", "odd (held out)"), m3, strict=True):
         out += [f"### M3 yearly, {half}: sparse windows at the last origin, 1–6 years ahead", ""]
         out += [markdown(summary(d, "window")), "", markdown(summary(d, "h")), ""]
-    out += choices(panel, cases)
+    if not tables_only:
+        out += choices(panel, cases)
     print("\n".join(out))
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -153,8 +153,8 @@ class GrowthPrior:
 #: on sparse windows of the even M3 yearly series and of the Chinese provincial panels (origins
 #: to 2013, outcomes to 2018): a nearly flat drift prior (the weight of 0.1 year, so a steadily
 #: growing series keeps its growth), σ about 8% a year with heavy tails (a0 = 2), and a drift
-#: that wanders with half the shocks' variance a year. docs/fitting.md has the search.
-DEFAULT_PRIOR_PARAMS = {"mu0": 0.0, "kappa0": 0.1, "a0": 2.0, "b0": 0.08**2, "drift_walk": 0.5}
+#: that wanders with a quarter of the shocks' variance a year. docs/fitting.md has the search.
+DEFAULT_PRIOR_PARAMS = {"mu0": 0.0, "kappa0": 0.1, "a0": 2.0, "b0": 0.08**2, "drift_walk": 0.25}
 #: The default for a long regular series (at least MIN_REGULAR yearly values), chosen on the
 #: full histories of the even M3 yearly series (benchmarks/bench_m3.py, choose_long_prior):
 #: the drift shrunk toward zero growth with the weight of 10 years and σ about 4% (a0 = 2);
